@@ -129,7 +129,7 @@ export const releaseArb: fc.Arbitrary<Release> = withExtras(
     },
     { requiredKeys: ['name', 'info', 'version'] },
   ),
-) as fc.Arbitrary<Release>;
+);
 
 /** What survives JSON at all (undefined keys vanish, -0 becomes 0). */
 const viaJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
@@ -205,13 +205,18 @@ describe('decoding records written by real helm', () => {
   });
 
   it('keeps fields this code does not know, at every level', () => {
-    const j = JSON.parse(HELM4_JSON) as Record<string, any>;
+    type Loose = Record<string, unknown>;
+    const j = JSON.parse(HELM4_JSON) as Loose & {
+      info: Loose;
+      chart: { metadata: Loose };
+      hooks: { last_run: Loose }[];
+    };
     j.future = { a: 1 };
     j.info.rollback_revision = 1;
     j.info.resources_hint = 'x';
     j.chart.metadata.newField = [1, 2];
-    j.hooks[0].last_run.exit_code = 3;
-    const back = JSON.parse(gunzipSync(Buffer.from(encodeRelease(decodeRelease(helmEncode(JSON.stringify(j)))), 'base64')).toString());
+    j.hooks[0]!.last_run.exit_code = 3;
+    const back = JSON.parse(gunzipSync(Buffer.from(encodeRelease(decodeRelease(helmEncode(JSON.stringify(j)))), 'base64')).toString()) as unknown;
     expect(back).toEqual(j);
   });
 
@@ -222,7 +227,7 @@ describe('decoding records written by real helm', () => {
     ['go zero', '0001-01-01T00:00:00Z'],
     ['nano with offset', '2024-02-29T23:59:59.999999999+05:45'],
   ])('loads a %s time', (_label, t) => {
-    const j = JSON.parse(HELM3_JSON) as Record<string, any>;
+    const j = JSON.parse(HELM3_JSON) as { info: Record<string, unknown> };
     j.info.last_deployed = t;
     expect(decodeRelease(helmEncode(JSON.stringify(j))).info.last_deployed).toBe(t);
   });

@@ -104,7 +104,13 @@ describe('currentForUpgrade', () => {
       expect(base.newest.version).toBe(statuses.length);
       expect(base.version).toBe(statuses.length + 1);
     } else {
-      expect(() => currentForUpgrade(h, ref)).toThrow(expect.objectContaining({ reason: want }));
+      let caught: unknown;
+      try {
+        currentForUpgrade(h, ref);
+      } catch (e) {
+        caught = e;
+      }
+      expect((caught as { reason?: string } | undefined)?.reason).toBe(want);
     }
   });
 
