@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` is pure and fast; `integration` runs against the real parts
+// (control plane, helm binaries, dynalite) that test/harness/global-setup.ts starts once.
+export default defineConfig({
+  test: {
+    // The control plane has 2 cores to share: integration files run one after another.
+    fileParallelism: false,
+    reporters: ['default', './test/harness/summary-reporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['./test/harness/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
