@@ -49,7 +49,7 @@ describe('dynalite as the test DynamoDB, through the real SDK', () => {
       }),
     );
     expect(created.TableDescription?.TableStatus).toMatch(/^(CREATING|ACTIVE)$/);
-    await waitUntilTableExists({ client, maxWaitTime: 10 }, { TableName: 'audit' });
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: 'audit' });
     const described = await client.send(new DescribeTableCommand({ TableName: 'audit' }));
     expect(described.Table?.TableStatus).toBe('ACTIVE');
 
