@@ -36,9 +36,17 @@ export class ReleaseDecodeError extends HelmstepError {
   }
 }
 
+// Go's encoding/json escapes <, >, & (HTML safety) and U+2028/U+2029 inside strings. Outside
+// strings JSON has none of these characters, so a global replace is exact. With key order kept
+// by decodeRelease, a helm-written record re-encodes to the very JSON text helm wrote.
+const GO_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+function goJson(json: string): string {
+  return /[<>&\u2028\u2029]/.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c) : json;
+}
+
 /** JSON → gzip level 9 → padded standard base64. Pure: same input, same output. */
 export function encodeRelease(r: Release): string {
-  const json = JSON.stringify(r);
+  const json = goJson(JSON.stringify(r));
   return gzipSync(Buffer.from(json, 'utf8'), { level: constants.Z_BEST_COMPRESSION }).toString('base64');
 }
 

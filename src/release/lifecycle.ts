@@ -244,6 +244,18 @@ function firstDeployedOf(rec: Release): { first_deployed?: string } {
 function withOptional(rec: Release, notes: string | undefined, applyMethod: string | undefined): Release {
   if (notes) rec.info.notes = notes;
   if (applyMethod) rec.apply_method = applyMethod;
+  return omitEmpty(rec);
+}
+
+/**
+ * Go's `omitempty` on the release: helm writes no `config` when there are no user values, and
+ * no `manifest` or `hooks` when empty. Writing `"config":{}` would make `helm get values -o json`
+ * print `{}` where helm's own record prints `null`.
+ */
+export function omitEmpty(rec: Release): Release {
+  if (rec.config === null || (rec.config !== undefined && Object.keys(rec.config).length === 0)) delete rec.config;
+  if (rec.manifest === '') delete rec.manifest;
+  if (Array.isArray(rec.hooks) && rec.hooks.length === 0) delete rec.hooks;
   return rec;
 }
 
@@ -354,7 +366,7 @@ export function newRollbackRecord(
     namespace: current.namespace ?? '',
   };
   if (target.apply_method) release.apply_method = target.apply_method;
-  return { release, labels: customLabelsOf(targetLabels) };
+  return { release: omitEmpty(release), labels: customLabelsOf(targetLabels) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -245,11 +245,16 @@ describe('creating records', () => {
       chart: rendered.chart,
       config: { replicas: 2 },
       manifest: 'kind: Service\n',
-      hooks: [],
       version: 1,
       namespace: 'prod',
     });
     expect(labels).toEqual({ team: 'a' });
+  });
+
+  it('omits empty config, manifest and hooks the way Go omitempty does', () => {
+    const { release } = newInstallRecord({ ...rendered, config: {}, manifest: '', name: 'web', namespace: 'prod' });
+    const json = JSON.parse(JSON.stringify(release)) as Record<string, unknown>;
+    expect(Object.keys(json)).toEqual(['name', 'info', 'chart', 'version', 'namespace']);
   });
 
   it('install validates the name and labels', () => {
