@@ -7,6 +7,7 @@
  * Every begin* writes exactly one new record (pending-*), after pruning; a retry after a lost
  * race gets ReleaseExists and writes nothing. complete/fail are idempotent.
  */
+import { encodeForSecret } from '../release/codec.ts';
 import { HelmstepError, type ReleaseRef } from '../release/errors.ts';
 import {
   currentForUpgrade,
@@ -66,6 +67,8 @@ async function pruneAndCreate(
   rec: { release: Release; labels: Labels },
   maxHistory: number,
 ): Promise<{ pending: StoredRelease; pruned: number[] }> {
+  // Size first: a record that cannot be stored must change nothing, not even the pruning.
+  encodeForSecret(rec.release);
   const pruned = planPrune(
     history.map((h) => h.release),
     maxHistory,
