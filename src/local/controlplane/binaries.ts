@@ -63,7 +63,12 @@ const steps: readonly BuildStep[] = [
 
 function runGo(args: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('go', args, { cwd: moduleDir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Static binaries, as Kubernetes releases are built: no C toolchain needed on the machine.
+    const child = spawn('go', args, {
+      cwd: moduleDir,
+      env: { ...process.env, CGO_ENABLED: '0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -90,7 +95,7 @@ function runGo(args: string[], env: Record<string, string>): Promise<void> {
 export async function ensureControlPlaneBinaries(): Promise<ControlPlaneBinaries> {
   const key = contentKey(
     [join(moduleDir, 'go.mod'), join(moduleDir, 'go.sum'), join(moduleDir, 'certgen', 'main.go')],
-    [KWOK_VERSION, process.arch],
+    [KWOK_VERSION, process.arch, 'cgo=0'],
   );
   const dir = join(cacheRoot(), 'controlplane', `k8s-${KUBERNETES_VERSION}-kwok-${KWOK_VERSION}-${key}`);
   await fillOnce(dir, async (staging) => {
@@ -101,7 +106,15 @@ export async function ensureControlPlaneBinaries(): Promise<ControlPlaneBinaries
       i++;
       const started = Date.now();
       progress(`  [${i}/${steps.length}] go build ${step.name} ...`);
-      await runGo(step.args(staging), step.env?.(staging) ?? {});
+      // go is silent while it downloads and compiles: say every 30 s that it is still working.
+      const beat = setInterval(() => {
+        progress(`  [${i}/${steps.length}] still building ${step.name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      }, 30_000);
+      try {
+        await runGo(step.args(staging), step.env?.(staging) ?? {});
+      } finally {
+        clearInterval(beat);
+      }
       progress(`  [${i}/${steps.length}] ${step.name} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
   });
