@@ -1,0 +1,108 @@
+/**
+ * The CLI as a function: argv in, text out, an exit code back (0 ok, 1 error, 2 usage error).
+ * Everything it touches is injected, so tests run it without a process and against any store.
+ */
+import { ApiException } from '@kubernetes/client-node';
+
+import { HelmstepError, RevisionNotFound, type ReleaseRef } from '../release/errors.ts';
+import type { ReleaseStore } from '../store/release-store.ts';
+import { parseCommandLine, type Command, type Target } from './args.ts';
+import { diff } from './commands/diff.ts';
+import { getHooks } from './commands/get-hooks.ts';
+import { getManifest } from './commands/get-manifest.ts';
+import { getValues } from './commands/get-values.ts';
+import { history } from './commands/history.ts';
+import { status } from './commands/status.ts';
+import type { CommandContext, Writer } from './commands/context.ts';
+import { UsageError } from './errors.ts';
+import { commandHelp, MAIN_HELP, USAGE } from './usage.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_USAGE = 2;
+
+/** A store on the cluster the flags name, and the namespace to use when -n is not given. */
+export interface OpenedCluster {
+  readonly store: ReleaseStore;
+  readonly defaultNamespace: string;
+}
+
+export interface RunDeps {
+  readonly out: Writer;
+  readonly err: Writer;
+  /** Environment (HELM_NAMESPACE, HELMSTEP_DEBUG). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Opens the cluster; throws KubeconfigError. Called only once the command line is valid. */
+  readonly open: (opts: { readonly kubeconfig?: string; readonly context?: string }) => OpenedCluster | Promise<OpenedCluster>;
+}
+
+type TargetCommand = Exclude<Command, { kind: 'help' }>;
+
+async function dispatch(cmd: TargetCommand, ref: ReleaseRef, ctx: CommandContext): Promise<void> {
+  switch (cmd.kind) {
+    case 'history':
+      return history({ ref, max: cmd.max, output: cmd.output }, ctx);
+    case 'status':
+      return status({ ref, revision: cmd.revision, output: cmd.output, showDescription: cmd.showDescription }, ctx);
+    case 'get values':
+      return getValues({ ref, revision: cmd.revision, all: cmd.all, output: cmd.output }, ctx);
+    case 'get manifest':
+      return getManifest({ ref, revision: cmd.revision }, ctx);
+    case 'get hooks':
+      return getHooks({ ref, revision: cmd.revision }, ctx);
+    case 'diff':
+      return diff({ ref, from: cmd.from, to: cmd.to }, ctx);
+  }
+}
+
+/** The line after `Error: `: helm's wording first where helm has one, then what to do. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof RevisionNotFound) {
+    // helm get/status say `release: not found` for a missing revision too.
+    return `release: not found: release "${err.ref.name}" in namespace "${err.ref.namespace}" has no revision ${err.revision}; list its revisions with helmstep history ${err.ref.name} -n ${err.ref.namespace}`;
+  }
+  if (err instanceof HelmstepError) return err.message;
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    let detail = typeof body === 'string' ? body : JSON.stringify(body);
+    try {
+      const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown };
+      if (typeof parsed?.message === 'string') detail = parsed.message;
+    } catch {
+      // not JSON: keep the text
+    }
+    return `the Kubernetes API answered HTTP ${err.code}: ${detail}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs one command line. Never throws; every failure is a message on `err` and an exit code. */
+export async function run(argv: readonly string[], deps: RunDeps): Promise<number> {
+  let cmd: Command;
+  try {
+    cmd = parseCommandLine(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const hint = err.command ? `\nUsage:  ${USAGE[err.command]}\n\nRun "helmstep ${err.command} --help" for the flags.\n` : `\nRun "helmstep --help" for usage.\n`;
+    deps.err.write(`Error: ${err.message}\n${hint}`);
+    return EXIT_USAGE;
+  }
+  if (cmd.kind === 'help') {
+    deps.out.write(cmd.command ? commandHelp(cmd.command) : MAIN_HELP);
+    return EXIT_OK;
+  }
+  try {
+    const target: Target = cmd;
+    const cluster = await deps.open({
+      ...(target.kubeconfig !== undefined && { kubeconfig: target.kubeconfig }),
+      ...(target.kubeContext !== undefined && { context: target.kubeContext }),
+    });
+    const namespace = target.namespace ?? (deps.env.HELM_NAMESPACE || undefined) ?? cluster.defaultNamespace;
+    await dispatch(cmd, { namespace, name: target.release }, { store: cluster.store, out: deps.out, err: deps.err });
+    return EXIT_OK;
+  } catch (err) {
+    deps.err.write(`Error: ${errorMessage(err)}\n`);
+    if (deps.env.HELMSTEP_DEBUG && err instanceof Error && err.stack) deps.err.write(`${err.stack}\n`);
+    return EXIT_ERROR;
+  }
+}
