@@ -54,7 +54,7 @@ export async function renderRelease(req: RenderRequest, now = new Date()): Promi
   const rel = validateRelease(JSON.parse(stdout) as unknown);
   return {
     chart: rel.chart ?? null,
-    config: rel.config ?? {},
+    config: rel.config ?? {}, // empty user values are omitted from the stored record
     manifest: rel.manifest ?? '',
     hooks: rel.hooks ?? [],
     ...(rel.info.notes ? { notes: rel.info.notes } : {}),
