@@ -69,9 +69,11 @@ describe.each([4, 3] as const)('helmstep prints what helm %i prints', (major) =>
     }
   });
 
-  it.runIf(major === 3)('status (table) equals helm 3, with and without --show-desc', async () => {
+  // helmstep prints helm 3's status layout (helm 4's needs live resources), so helm 3 is the
+  // reference for releases written by either major.
+  it('status (table) equals helm 3’s, with and without --show-desc', async () => {
     for (const extra of [[], ['--show-desc'], ['--revision', '1']]) {
-      const theirs = await helmOk(major, ['status', 'web', '-n', ns.name, ...extra]);
+      const theirs = await helmOk(3, ['status', 'web', '-n', ns.name, ...extra]);
       expect((await helmstep(['status', 'web', '-n', ns.name, ...extra])).stdout).toBe(theirs);
     }
   });
