@@ -73,3 +73,21 @@ export async function helmOk(major: 3 | 4, args: readonly string[]): Promise<str
   if (r.code !== 0) throw new Error(`helm ${major} ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }
+
+/**
+ * Creates a helm release Secret whose data is not a release (gzip magic, then junk), labelled
+ * as revision `version` of `release`: the corrupt record that stores must name, never skip.
+ */
+export async function createCorruptReleaseSecret(namespace: string, release: string, version: number): Promise<void> {
+  await clients().core.createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: {
+        name: `sh.helm.release.v1.${release}.v${version}`,
+        labels: { name: release, owner: 'helm', status: 'deployed', version: String(version) },
+      },
+      type: 'helm.sh/release.v1',
+      data: { release: Buffer.from('H4sIAAAAthis is not a gzip stream').toString('base64') },
+    },
+  });
+}

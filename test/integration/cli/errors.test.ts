@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 
-import { clients, useNamespace } from '../../harness/cluster.ts';
+import { clients, createCorruptReleaseSecret, useNamespace } from '../../harness/cluster.ts';
 import { helmstepProcess } from './helmstep.ts';
 
 // The executable itself, in a child process: exit codes, stderr, and no stack traces.
@@ -54,17 +54,7 @@ describe('helmstep errors from the real executable', () => {
 
   it('a corrupt release Secret: exit 1, the error names the Secret, the cluster is unchanged', async () => {
     const { core } = clients();
-    await core.createNamespacedSecret({
-      namespace: ns.name,
-      body: {
-        metadata: {
-          name: 'sh.helm.release.v1.broken.v1',
-          labels: { name: 'broken', owner: 'helm', status: 'deployed', version: '1' },
-        },
-        type: 'helm.sh/release.v1',
-        data: { release: Buffer.from('H4sIAAAAthis is not a gzip stream').toString('base64') },
-      },
-    });
+    await createCorruptReleaseSecret(ns.name, 'broken', 1);
     const before = await core.listNamespacedSecret({ namespace: ns.name });
 
     for (const args of [['history', 'broken'], ['get', 'values', 'broken'], ['status', 'broken', '--revision', '1']]) {

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { beginInstall, beginRollback, beginUpgrade, completeOperation, failOperation } from '../../../src/actions/records.ts';
 import { OperationInProgress } from '../../../src/release/errors.ts';
-import { historyRows, manifestOf, userValues } from '../../../src/release/views.ts';
+import { historyRows, manifestOf, userValues, type HistoryRow } from '../../../src/release/views.ts';
 import { clients, helm, helmOk, useNamespace, webappChart } from '../../harness/cluster.ts';
 import { render, store } from './helpers.ts';
 
-interface HelmHistoryRow {
-  revision: number;
-  updated: string;
-  status: string;
-  chart: string;
-  app_version: string;
-  description: string;
-}
 
 const helmHistory = async (major: 3 | 4, name: string, ns: string) =>
-  JSON.parse(await helmOk(major, ['history', name, '-n', ns, '-o', 'json'])) as HelmHistoryRow[];
+  JSON.parse(await helmOk(major, ['history', name, '-n', ns, '-o', 'json'])) as HistoryRow[];
 
 async function deployedSecrets(ns: string, name: string): Promise<string[]> {
   const list = await clients().core.listNamespacedSecret({ namespace: ns, labelSelector: `owner=helm,name=${name},status=deployed` });

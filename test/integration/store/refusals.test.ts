@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { beginInstall, beginUpgrade, completeOperation } from '../../../src/actions/records.ts';
 import { CorruptRecord, ReleaseTooLarge } from '../../../src/release/errors.ts';
 import type { Release, Status } from '../../../src/release/record.ts';
-import { clients, helmOk, useNamespace, webappChart } from '../../harness/cluster.ts';
+import { clients, createCorruptReleaseSecret, helmOk, useNamespace, webappChart } from '../../harness/cluster.ts';
 import { render, store } from './helpers.ts';
 
 /** Names and resourceVersions of every helm Secret in a namespace: "nothing changed" means equal snapshots. */
@@ -68,17 +68,7 @@ describe('refusals and pruning on the real control plane', () => {
     const s = store();
     await beginInstall(s, { ...(await render(ref)), name: ref.name, namespace: ref.namespace });
     await completeOperation(s, ref, 1);
-    await clients().core.createNamespacedSecret({
-      namespace: ns.name,
-      body: {
-        metadata: {
-          name: 'sh.helm.release.v1.broken.v2',
-          labels: { name: 'broken', owner: 'helm', status: 'deployed', version: '2' },
-        },
-        type: 'helm.sh/release.v1',
-        data: { release: Buffer.from('H4sIAAAAAAAA/this-is-not-a-release').toString('base64') },
-      },
-    });
+    await createCorruptReleaseSecret(ns.name, 'broken', 2);
     const before = await snapshot(ns.name);
 
     const err = await s.history(ref).catch((e: unknown) => e);
