@@ -89,7 +89,7 @@ function runGo(args: string[], env: Record<string, string>): Promise<void> {
 
 /**
  * Returns the control-plane binaries, building them from their Go modules on first use
- * (about 15 minutes cold on 2 cores) into `~/.cache/helmstep/controlplane/<version>-<key>/`.
+ * (5 to 15 minutes cold on 2 cores) into `~/.cache/helmstep/controlplane/<version>-<key>/`.
  * The key covers go.mod, go.sum and certgen's source, so a pin change rebuilds.
  */
 export async function ensureControlPlaneBinaries(): Promise<ControlPlaneBinaries> {
@@ -100,7 +100,7 @@ export async function ensureControlPlaneBinaries(): Promise<ControlPlaneBinaries
   const dir = join(cacheRoot(), 'controlplane', `k8s-${KUBERNETES_VERSION}-kwok-${KWOK_VERSION}-${key}`);
   await fillOnce(dir, async (staging) => {
     progress(`building the local control plane (Kubernetes ${KUBERNETES_VERSION}, kwok ${KWOK_VERSION}) from Go modules into ${dir}`);
-    progress('a cold build (module downloads included) took 15 minutes on 2 cores here; later runs reuse the cache');
+    progress('a cold build (module downloads included) takes 5 to 15 minutes on 2 cores; later runs reuse the cache');
     let i = 0;
     for (const step of steps) {
       i++;
