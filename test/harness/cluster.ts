@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,7 @@ export interface Run {
 
 // Helm keeps its own config, cache and data out of the developer's home.
 const helmHome = mkdtempSync(join(tmpdir(), 'helmstep-helm-home-'));
+afterAll(() => rmSync(helmHome, { recursive: true, force: true }));
 
 /** Runs the real helm binary (3 or 4) against the test control plane; never throws on exit codes. */
 export function helm(major: 3 | 4, args: readonly string[]): Promise<Run> {

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 
 import { clients, createCorruptReleaseSecret, useNamespace } from '../../harness/cluster.ts';
 import { helmstepProcess } from './helmstep.ts';
@@ -34,6 +34,7 @@ describe('helmstep errors from the real executable', () => {
 
   it('an unreachable cluster: exit 1, names the server, no stack', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'helmstep-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'kubeconfig');
     writeFileSync(
       file,
