@@ -60,6 +60,13 @@ export interface Begun {
   readonly pruned: readonly number[];
 }
 
+/** The stored record a pure decision picked: decisions return the very objects of `history`. */
+function storedOf(history: readonly StoredRelease[], rel: Release): StoredRelease {
+  const found = history.find((h) => h.release === rel);
+  if (!found) throw new Error(`internal: revision ${rel.version} of "${rel.name}" is not in the history it was chosen from`);
+  return found;
+}
+
 async function pruneAndCreate(
   store: ReleaseStore,
   ref: ReleaseRef,
@@ -108,9 +115,9 @@ export async function beginUpgrade(
     history.map((h) => h.release),
     ref,
   );
-  const previous = history.find((h) => h.release.version === base.current.version);
+  const previous = storedOf(history, base.current);
   // Helm merges custom labels from the newest record, not from current.
-  const newestLabels = history.find((h) => h.release.version === base.newest.version)?.labels ?? {};
+  const newestLabels = storedOf(history, base.newest).labels;
   const rec = newUpgradeRecord(base.current, {
     ...rendered,
     version: base.version,
@@ -118,7 +125,7 @@ export async function beginUpgrade(
     ...(opts.labels ? { labels: opts.labels } : {}),
   });
   const { pending, pruned } = await pruneAndCreate(store, ref, history, rec, opts.maxHistory ?? DEFAULT_MAX_HISTORY);
-  return { pending, pruned, ...(previous ? { previous } : {}) };
+  return { pending, pruned, previous };
 }
 
 /**
@@ -138,11 +145,10 @@ export async function beginRollback(
     ref,
     target,
   );
-  const targetStored = history.find((h) => h.release.version === plan.target.version);
-  const previous = history.find((h) => h.release.version === plan.current.version);
-  const rec = newRollbackRecord(plan.current, plan.target, opts.now ?? new Date(), targetStored?.labels ?? {});
+  const targetStored = storedOf(history, plan.target);
+  const rec = newRollbackRecord(plan.current, plan.target, opts.now ?? new Date(), targetStored.labels);
   const { pending, pruned } = await pruneAndCreate(store, ref, history, rec, opts.maxHistory ?? DEFAULT_MAX_HISTORY);
-  return { pending, pruned, target: targetStored ?? pending, ...(previous ? { previous } : {}) };
+  return { pending, pruned, target: targetStored, previous: storedOf(history, plan.current) };
 }
 
 /**
