@@ -40,13 +40,64 @@ export class ReleaseDecodeError extends HelmstepError {
 // strings JSON has none of these characters, so a global replace is exact. With key order kept
 // by decodeRelease, a helm-written record re-encodes to the very JSON text helm wrote.
 const GO_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
-function goJson(json: string): string {
+function goEscape(json: string): string {
   return /[<>&\u2028\u2029]/.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c) : json;
+}
+
+/**
+ * A JSON key that a JS object moves to the front (an array index: a canonical integer below
+ * 2^32 − 1). JSON.parse keeps every other key in text order, so only these break helm's order.
+ */
+function isIndexKey(k: string): boolean {
+  return /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 4_294_967_295;
+}
+
+// In JSON text an unescaped `"` directly after `{` or `,` always opens a key (inside a string
+// every `"` is escaped), so this finds an integer-like key without false positives.
+const INDEX_KEY_IN_TEXT = /[{,]"(?:0|[1-9]\d{0,9})":/;
+
+/** Go's map key order: byte-wise over UTF-8, which is code point order (not UTF-16 unit order). */
+function compareGoKeys(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * JSON.stringify, except that an object holding an integer-like key is written with all its keys
+ * sorted byte-wise, as Go writes every map. Struct objects (release, info, chart…) never have
+ * such keys, so their field order is kept; maps that have them are values helm sorted anyway.
+ */
+function stringifyGoOrder(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if ('toJSON' in v && typeof v.toJSON === 'function') return stringifyGoOrder((v.toJSON as () => unknown)());
+  if (Array.isArray(v)) return `[${v.map((e: unknown) => stringifyGoOrder(e) ?? 'null').join(',')}]`;
+  const obj = v as Record<string, unknown>;
+  let keys = Object.keys(obj);
+  if (keys.some(isIndexKey)) keys = keys.sort(compareGoKeys);
+  const parts: string[] = [];
+  for (const k of keys) {
+    const s = stringifyGoOrder(obj[k]);
+    if (s !== undefined) parts.push(`${JSON.stringify(k)}:${s}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** The record's JSON text exactly as Go's encoding/json would write the same object. */
+export function goJsonText(r: Release): string {
+  const plain = JSON.stringify(r);
+  // The fast path covers nearly every record; only integer-like map keys need the slow writer.
+  const json = INDEX_KEY_IN_TEXT.test(plain) ? (stringifyGoOrder(r) ?? plain) : plain;
+  return goEscape(json);
 }
 
 /** JSON → gzip level 9 → padded standard base64. Pure: same input, same output. */
 export function encodeRelease(r: Release): string {
-  const json = goJson(JSON.stringify(r));
+  const json = goJsonText(r);
   return gzipSync(Buffer.from(json, 'utf8'), { level: constants.Z_BEST_COMPRESSION }).toString('base64');
 }
 

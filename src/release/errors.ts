@@ -4,6 +4,8 @@
  * `message` is for humans: it names namespace/release, the cause and the next step.
  * `helmText`, where set, is the exact string the helm CLI prints for the same condition, so
  * the CLI can stay byte-compatible (`Error: <helmText>`).
+ * `retryable` says whether running the same call again may succeed with nothing changed in
+ * between (a busy API server, a lost race): a state machine retries those and stops on the rest.
  */
 
 export interface ReleaseRef {
@@ -19,6 +21,8 @@ export abstract class HelmstepError extends Error {
   abstract readonly reason: string;
   /** Helm's own wording for this condition, when helm has one. */
   readonly helmText?: string;
+  /** True when the same call may succeed if simply run again; false when something must change first. */
+  readonly retryable: boolean = false;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -61,11 +65,12 @@ export class NoDeployedRelease extends HelmstepError {
 
 /**
  * The newest record is pending-*: another install/upgrade/rollback holds the release.
- * Helm's pending record is the lock; a crashed operation leaves it behind.
+ * Helm's pending record is the lock; a crashed operation leaves it behind. Not retryable: the
+ * holder must finish, or a person unlocks a stale lock.
  */
 export class OperationInProgress extends HelmstepError {
   override readonly name = 'OperationInProgress';
-  readonly reason = 'ReleaseLocked';
+  readonly reason = 'OperationInProgress';
   override readonly helmText = 'another operation (install/upgrade/rollback) is in progress';
   constructor(
     readonly ref: ReleaseRef,
@@ -75,15 +80,12 @@ export class OperationInProgress extends HelmstepError {
   ) {
     super(
       `another operation (install/upgrade/rollback) is in progress: ${where(ref)} revision ${revision} is ${status}; ` +
-        `wait for it to finish, or if it crashed, roll back (helm rollback ${ref.name} -n ${ref.namespace}) ` +
-        `or delete the Secret sh.helm.release.v1.${ref.name}.v${revision}`,
+        `wait for it to finish, or if it crashed, release the lock (helmstep unlock ${ref.name} -n ${ref.namespace}) ` +
+        `or roll back (helm rollback ${ref.name} -n ${ref.namespace}); the lock is the Secret sh.helm.release.v1.${ref.name}.v${revision}`,
       options,
     );
   }
 }
-
-/** Alias under the name the style guide uses for the same condition. */
-export { OperationInProgress as ReleaseLocked };
 
 /** A requested revision does not exist (helm: `release has no N version`). */
 export class RevisionNotFound extends HelmstepError {

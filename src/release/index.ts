@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './lifecycle.ts';
 export * from './views.ts';
 export * from './diff.ts';
+export * from './owner.ts';

@@ -80,33 +80,39 @@ export function mergeLabels(current: Labels | undefined, desired: Labels | undef
   return merged;
 }
 
-/** When a label set is stamped: Create stamps createdAt, Update stamps modifiedAt (helm never both). */
-export type LabelStamp = { readonly createdAt: Date } | { readonly modifiedAt: Date };
+/**
+ * When a label set is stamped, in unix seconds. Helm's Create stamps `createdAt`; its Update
+ * stamps `modifiedAt` and keeps every label it read, so a rewritten record keeps its
+ * `createdAt` (a string: the value as stored).
+ */
+export interface LabelStamps {
+  readonly createdAt?: Date | string;
+  readonly modifiedAt?: Date;
+}
 
-function unixSeconds(d: Date): string {
-  return String(Math.floor(d.getTime() / 1000));
+function unixSeconds(d: Date | string): string {
+  return typeof d === 'string' ? d : String(Math.floor(d.getTime() / 1000));
 }
 
 /**
  * Helm's system labels for a record's Secret: name, owner=helm, status (same as the body's),
- * version (decimal), and createdAt (on create) or modifiedAt (on update) in unix seconds.
- * Helm's Update replaces the whole object, so an updated Secret loses createdAt: so does this.
+ * version (decimal), then createdAt and modifiedAt when stamped.
  */
-export function systemLabels(rec: Release, stamp: LabelStamp): Labels {
+export function systemLabels(rec: Release, stamps: LabelStamps): Labels {
   const labels: Labels = {
     name: rec.name,
     owner: 'helm',
     status: rec.info.status,
     version: String(rec.version),
   };
-  if ('createdAt' in stamp) labels.createdAt = unixSeconds(stamp.createdAt);
-  else labels.modifiedAt = unixSeconds(stamp.modifiedAt);
+  if (stamps.createdAt !== undefined) labels.createdAt = unixSeconds(stamps.createdAt);
+  if (stamps.modifiedAt !== undefined) labels.modifiedAt = unixSeconds(stamps.modifiedAt);
   return labels;
 }
 
 /** The full label set of a record's Secret: custom labels first, system labels win. */
-export function secretLabels(rec: Release, custom: Labels | undefined, stamp: LabelStamp): Labels {
-  return { ...customLabelsOf(custom), ...systemLabels(rec, stamp) };
+export function secretLabels(rec: Release, custom: Labels | undefined, stamps: LabelStamps): Labels {
+  return { ...customLabelsOf(custom), ...systemLabels(rec, stamps) };
 }
 
 /** Helm's object name for a record: `sh.helm.release.v1.<name>.v<revision>`. */
@@ -428,6 +434,14 @@ export function markFailed(rec: Release, op: Operation, err: unknown): Release {
   return withStatus(rec, 'failed', failureDescription(op, rec.name, err));
 }
 
+/**
+ * Releases a stale lock: the pending record becomes `failed`, saying who unlocked it, why and
+ * what it was, so helm's history shows it and helm upgrades from the deployed record again.
+ */
+export function markUnlocked(rec: Release, by: string, reason: string): Release {
+  return withStatus(rec, 'failed', `Unlocked by ${by}: ${reason} (was ${rec.info.status})`);
+}
+
 /** Uninstall's first write: `uninstalling`, deleted = now. */
 export function markUninstalling(rec: Release, now: Date): Release {
   const r = withStatus(rec, 'uninstalling', 'Deletion in progress (or silently failed)');
@@ -453,21 +467,20 @@ export function supersedeAllDeployed(history: readonly Release[], except?: numbe
 // History pruning
 
 /**
- * Helm's removeLeastRecent, run before each Create when maxHistory > 0: sort oldest first,
- * whatever the status, and delete until maxHistory − 1 remain, never deleting the newest
- * deployed revision. Returns the revisions to delete, oldest first.
- * (A maxHistory of 1 can therefore keep 2 records: helm issue #10168.)
+ * Helm's removeLeastRecent, run AFTER the new record `written` is created (helm runs it before,
+ * keeping maxHistory − 1; the result is the same, but a create that fails has then deleted
+ * nothing). `history` includes the new record. Oldest first whatever the status, delete until
+ * maxHistory remain, never the newest deployed revision, never `written`. Returns the revisions
+ * to delete, oldest first. (A maxHistory of 1 can therefore keep 2 records: helm issue #10168.)
  */
-export function planPrune(history: readonly Release[], maxHistory: number): number[] {
-  if (!(maxHistory > 0)) return [];
-  const keep = maxHistory - 1;
-  if (history.length <= keep) return [];
+export function planPrune(history: readonly Release[], maxHistory: number, written: number): number[] {
+  if (!(maxHistory > 0) || history.length <= maxHistory) return [];
   const oldestFirst = [...history].sort((a, b) => a.version - b.version);
   const lastDeployed = deployed(history);
   const toDelete: number[] = [];
   for (const rel of oldestFirst) {
-    if (history.length - toDelete.length === keep) break;
-    if (lastDeployed && rel.version === lastDeployed.version) continue;
+    if (history.length - toDelete.length <= maxHistory) break;
+    if (rel.version === written || rel.version === lastDeployed?.version) continue;
     toDelete.push(rel.version);
   }
   return toDelete;

@@ -10,11 +10,16 @@ export interface StoredRelease {
   readonly objectName: string;
   /** Kubernetes resourceVersion at read time; update() fails if it moved. */
   readonly resourceVersion: string;
+  /** The `createdAt` label as stored (unix seconds), which update() keeps as helm's Update does. */
+  readonly createdAt?: string;
 }
 
 /**
- * Helm's release storage, one small contract for every backend (Secrets today).
- * Every method names its errors; none retries on its own.
+ * Helm's release storage, one small contract for every backend (Kubernetes Secrets, and memory
+ * for tests). Every method names its errors; none retries on its own. Every method that takes a
+ * release name checks it with helm's rules first (InvalidReleaseName) and makes no call otherwise.
+ * Reaching the backend can also fail with ClusterUnavailable or ClusterBusy (retryable),
+ * ClusterForbidden or ClusterRejected (not retryable).
  */
 export interface ReleaseStore {
   /**
@@ -38,7 +43,9 @@ export interface ReleaseStore {
 
   /**
    * Replaces a stored record (status/description/labels change), if and only if it has not
-   * changed since `stored` was read. Throws ConcurrentUpdate, ReleaseTooLarge, RevisionNotFound.
+   * changed since `stored` was read. `labels` are the new custom labels (default: the stored
+   * ones); createdAt is kept and modifiedAt stamped, as helm's Update does.
+   * Throws ConcurrentUpdate, ReleaseTooLarge, RevisionNotFound.
    */
   update(stored: StoredRelease, next: Release, labels?: Labels): Promise<StoredRelease>;
 

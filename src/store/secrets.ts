@@ -9,9 +9,10 @@ import {
 } from '@kubernetes/client-node';
 import { decodeRelease, encodeForSecret, ReleaseDecodeError } from '../release/codec.ts';
 import { CorruptRecord, ReleaseNotFound, RevisionNotFound, type ReleaseRef } from '../release/errors.ts';
-import { customLabelsOf, secretLabels, secretName } from '../release/lifecycle.ts';
+import { customLabelsOf, secretLabels, secretName, validateReleaseName } from '../release/lifecycle.ts';
 import type { Labels, Release } from '../release/record.ts';
-import { ClusterForbidden, ClusterUnavailable, ConcurrentUpdate, ReleaseExists } from './errors.ts';
+import { classifyHttp, classifyTransport } from './classify.ts';
+import { ConcurrentUpdate, ReleaseExists } from './errors.ts';
 import type { ReleaseStore, StoredRelease } from './release-store.ts';
 
 const SECRET_TYPE = 'helm.sh/release.v1';
@@ -36,6 +37,7 @@ const NO_RESPONSE_GZIP: ConfigurationOptions = {
 /**
  * Helm's Secrets driver over @kubernetes/client-node: same object names, type, labels and
  * encoding as pkg/storage/driver/secrets.go, so helm and helmstep share every release.
+ * Like helm, it selects Secrets by label only and decodes them whatever their `type`.
  */
 export class SecretsReleaseStore implements ReleaseStore {
   constructor(
@@ -46,21 +48,19 @@ export class SecretsReleaseStore implements ReleaseStore {
   ) {}
 
   async history(ref: ReleaseRef): Promise<StoredRelease[]> {
+    // The name goes into a label selector: helm's rules keep it a valid label value.
+    validateReleaseName(ref.name);
     const list = await this.call(`list Secrets of release "${ref.name}" in namespace "${ref.namespace}"`, () =>
       this.core.listNamespacedSecret({ namespace: ref.namespace, labelSelector: `owner=helm,name=${ref.name}` }, NO_RESPONSE_GZIP),
     );
-    return list.items
-      .filter((s) => s.type === SECRET_TYPE)
-      .map((s) => this.decode(s, ref.namespace))
-      .sort((a, b) => a.release.version - b.release.version);
+    return list.items.map((s) => this.decode(s, ref.namespace)).sort((a, b) => a.release.version - b.release.version);
   }
 
   async get(ref: ReleaseRef, version: number): Promise<StoredRelease> {
+    validateReleaseName(ref.name);
     const name = secretName(ref.name, version);
     try {
-      const s = await this.call(`read Secret ${ref.namespace}/${name}`, () =>
-        this.core.readNamespacedSecret({ name, namespace: ref.namespace }),
-      );
+      const s = await this.call(`read Secret ${ref.namespace}/${name}`, () => this.core.readNamespacedSecret({ name, namespace: ref.namespace }), [404]);
       return this.decode(s, ref.namespace);
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
@@ -77,7 +77,6 @@ export class SecretsReleaseStore implements ReleaseStore {
     );
     const newest = new Map<string, StoredRelease>();
     for (const s of list.items) {
-      if (s.type !== SECRET_TYPE) continue;
       const rec = this.decode(s, s.metadata?.namespace ?? namespace ?? '');
       const key = `${rec.release.namespace ?? ''}/${rec.release.name}`;
       const seen = newest.get(key);
@@ -87,6 +86,7 @@ export class SecretsReleaseStore implements ReleaseStore {
   }
 
   async create(release: Release, labels: Labels): Promise<StoredRelease> {
+    validateReleaseName(release.name);
     const ref = refOf(release);
     const { text } = encodeForSecret(release); // throws ReleaseTooLarge before any write
     const body: V1Secret = {
@@ -101,8 +101,10 @@ export class SecretsReleaseStore implements ReleaseStore {
       data: { release: Buffer.from(text).toString('base64') },
     };
     try {
-      const created = await this.call(`create Secret ${ref.namespace}/${body.metadata?.name}`, () =>
-        this.core.createNamespacedSecret({ namespace: ref.namespace, body }),
+      const created = await this.call(
+        `create Secret ${ref.namespace}/${body.metadata?.name}`,
+        () => this.core.createNamespacedSecret({ namespace: ref.namespace, body }),
+        [409],
       );
       return this.decode(created, ref.namespace);
     } catch (err) {
@@ -112,11 +114,13 @@ export class SecretsReleaseStore implements ReleaseStore {
   }
 
   async update(stored: StoredRelease, next: Release, labels: Labels = stored.labels): Promise<StoredRelease> {
+    validateReleaseName(next.name);
     const ref = refOf(next);
     const { text } = encodeForSecret(next);
     const name = secretName(next.name, next.version);
-    // A full replace, as helm's Update does (so the labels carry modifiedAt, not createdAt);
-    // resourceVersion makes it a compare-and-swap.
+    // A full replace, as helm's Update does: it keeps the labels it read (createdAt too) and
+    // stamps modifiedAt. resourceVersion makes it a compare-and-swap, which helm's is not.
+    const stamps = stored.createdAt === undefined ? { modifiedAt: this.now() } : { createdAt: stored.createdAt, modifiedAt: this.now() };
     const body: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -124,14 +128,16 @@ export class SecretsReleaseStore implements ReleaseStore {
         name,
         namespace: ref.namespace,
         resourceVersion: stored.resourceVersion,
-        labels: secretLabels(next, labels, { modifiedAt: this.now() }),
+        labels: secretLabels(next, labels, stamps),
       },
       type: SECRET_TYPE,
       data: { release: Buffer.from(text).toString('base64') },
     };
     try {
-      const updated = await this.call(`update Secret ${ref.namespace}/${name}`, () =>
-        this.core.replaceNamespacedSecret({ name, namespace: ref.namespace, body }),
+      const updated = await this.call(
+        `update Secret ${ref.namespace}/${name}`,
+        () => this.core.replaceNamespacedSecret({ name, namespace: ref.namespace, body }),
+        [404, 409],
       );
       return this.decode(updated, ref.namespace);
     } catch (err) {
@@ -142,11 +148,10 @@ export class SecretsReleaseStore implements ReleaseStore {
   }
 
   async delete(ref: ReleaseRef, version: number): Promise<void> {
+    validateReleaseName(ref.name);
     const name = secretName(ref.name, version);
     try {
-      await this.call(`delete Secret ${ref.namespace}/${name}`, () =>
-        this.core.deleteNamespacedSecret({ name, namespace: ref.namespace }),
-      );
+      await this.call(`delete Secret ${ref.namespace}/${name}`, () => this.core.deleteNamespacedSecret({ name, namespace: ref.namespace }), [404]);
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
     }
@@ -161,11 +166,13 @@ export class SecretsReleaseStore implements ReleaseStore {
       const release = decodeRelease(Buffer.from(data, 'base64').toString('latin1'));
       // Helm fills the namespace from the object when a record lacks it.
       if (!release.namespace) release.namespace = ns;
+      const createdAt = s.metadata?.labels?.createdAt;
       return {
         release,
         labels: customLabelsOf(s.metadata?.labels),
         objectName,
         resourceVersion: s.metadata?.resourceVersion ?? '',
+        ...(createdAt === undefined ? {} : { createdAt }),
       };
     } catch (err) {
       if (err instanceof ReleaseDecodeError) {
@@ -175,23 +182,19 @@ export class SecretsReleaseStore implements ReleaseStore {
     }
   }
 
-  /** Translates transport and authorization failures into errors a person can act on. */
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one API call, translating its failures into typed errors that say whether to retry
+   * (see classify.ts). ApiExceptions with a status in `expected` reach the caller untouched.
+   */
+  private async call<T>(what: string, fn: () => Promise<T>, expected: readonly number[] = []): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof ApiException) {
-        if (err.code === 401 || err.code === 403) {
-          throw new ClusterForbidden(`the API server refused to ${what} (HTTP ${err.code})`, { cause: err });
-        }
-        throw err;
+        if (expected.includes(err.code)) throw err;
+        throw classifyHttp(err, this.server, what, err) ?? err;
       }
-      const code = (err as { code?: unknown; cause?: { code?: unknown } }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
-      const message = err instanceof Error ? err.message : String(err);
-      if (typeof code === 'string' || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|socket hang up|certificate/i.test(message)) {
-        throw new ClusterUnavailable(this.server, `${what}: ${typeof code === 'string' ? `${code} ` : ''}${message}`, { cause: err });
-      }
-      throw err;
+      throw classifyTransport(err, this.server, what);
     }
   }
 }

@@ -10,6 +10,7 @@ import {
   encodeForSecret,
   encodeRelease,
   encodedSize,
+  goJsonText,
 } from '../../../src/release/codec.ts';
 import { ReleaseTooLarge } from '../../../src/release/errors.ts';
 import { STATUSES, type Release } from '../../../src/release/record.ts';
@@ -155,6 +156,39 @@ describe('encodeRelease / decodeRelease', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('writes maps the way Go does: byte-wise sorted keys, even when JS would put integer-like keys first', () => {
+    // The oracle: Go's encoding/json over map[string]interface{} (keys compared as UTF-8 bytes).
+    const goText = (v: unknown): string => {
+      if (v === null || typeof v !== 'object') return JSON.stringify(v);
+      if (Array.isArray(v)) return `[${v.map(goText).join(',')}]`;
+      const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${goText(x)}`).join(',')}}`;
+    };
+    const key = fc.oneof(
+      fc.constantFrom('0', '9', '10', '007', '-1', '1a', '!x', 'é', '\u{1F600}', '\uFFFD', '4294967294', '4294967295', '99999999999'),
+      fc.string({ maxLength: 4 }),
+      fc.nat().map(String),
+    );
+    const values = fc.letrec((tie) => ({
+      map: fc.dictionary(key, tie('value'), { maxKeys: 6 }),
+      value: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), tie('map'), fc.array(tie('map'), { maxLength: 2 })),
+    })).map;
+    fc.assert(
+      fc.property(values, (config) => {
+        // What decode hands over: JSON.parse of the text Go wrote.
+        const helmJson = `{"name":"web","info":{"status":"deployed"},"config":${goText(config)},"version":1}`;
+        const parsed = JSON.parse(helmJson) as Release;
+        expect(goJsonText(parsed)).toBe(helmJson.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026'));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('keeps struct field order: only objects with an integer-like key are sorted', () => {
+    const r = { name: 'web', info: { status: 'deployed', description: 'x' }, config: { b: 1, a: { z: 1, '2': 2, '!': 3 } }, version: 1 } as Release;
+    expect(goJsonText(r)).toBe('{"name":"web","info":{"status":"deployed","description":"x"},"config":{"b":1,"a":{"!":3,"2":2,"z":1}},"version":1}');
   });
 
   it('decodes legacy base64-of-plain-JSON records', () => {

@@ -27,6 +27,15 @@ describe('records written by the real helm binaries', () => {
     expect(ours).toBe(helmJson);
   });
 
+  it('has a record whose values have integer-like keys, which helm 4 wrote in Go\'s byte-wise order', () => {
+    const text = readFileSync(join(dir, 'helm4-web4-intkeys.v1.txt'), 'utf8').trim();
+    const helmJson = gunzipSync(Buffer.from(text, 'base64')).toString('utf8');
+    // `helm install --set-json 'x={"!x":3,"10":1,"9":2,"1a":{"2":"b","b":"c","007":1,"10":[{"5":5,"a":1}]},"é":1,"z":0}'`
+    expect(helmJson).toContain('"x":{"!x":3,"10":1,"1a":{"007":1,"10":[{"5":5,"a":1}],"2":"b","b":"c"},"9":2,"z":0,"é":1}');
+    // A JS object cannot hold that order: the codec must write it itself (checked by the test above).
+    expect(Object.keys(decodeRelease(text).config?.x as object)).toEqual(['9', '10', '!x', '1a', 'z', 'é']);
+  });
+
   it('keeps helm 4 fields (apply_method, schemamodtime) and helm 3 zero times ("deleted": "")', () => {
     const h4 = decodeRelease(readFileSync(join(dir, 'helm4-web4.v1.txt'), 'utf8').trim());
     expect(h4.apply_method).toBe('ssa');

@@ -20,6 +20,7 @@ import {
   markFailed,
   markSuperseded,
   markUninstalled,
+  markUnlocked,
   markUninstalling,
   mergeLabels,
   newInstallRecord,
@@ -77,7 +78,8 @@ describe('assertNoOperationInProgress: only the newest record locks', () => {
     } catch (e) {
       const err = e as OperationInProgress;
       expect(err.helmText).toBe('another operation (install/upgrade/rollback) is in progress');
-      expect(err.reason).toBe('ReleaseLocked');
+      expect(err.reason).toBe('OperationInProgress');
+      expect(err.retryable).toBe(false);
       expect(err.revision).toBe(statuses.length);
       expect(err.message).toContain('sh.helm.release.v1.web.v' + statuses.length);
       expect(err.message).toContain('"default"');
@@ -93,7 +95,7 @@ describe('currentForUpgrade', () => {
     ['only failed', ['failed'], 1],
     ['newest superseded, none deployed', ['failed', 'superseded'], 2],
     ['newest uninstalled, none deployed', ['superseded', 'uninstalled'], 'NoDeployedRelease'],
-    ['newest pending', ['deployed', 'pending-upgrade'], 'ReleaseLocked'],
+    ['newest pending', ['deployed', 'pending-upgrade'], 'OperationInProgress'],
     ['no history', [], 'NoDeployedRelease'],
   ];
   it.each(cases)('%s → %s', (_label, statuses, want) => {
@@ -136,25 +138,55 @@ describe('currentForUpgrade', () => {
   });
 });
 
-describe('planPrune (removeLeastRecent before Create)', () => {
+describe('planPrune (helm\'s removeLeastRecent, run after the new record is written)', () => {
+  // Each history ends with the record just written (pending); helm's rule, run before its
+  // Create with maxHistory − 1, deletes the same revisions.
   const cases: [string, number, Status[], number[]][] = [
-    ['acceptance: max 3, [sup, failed, deployed, failed]', 3, ['superseded', 'failed', 'deployed', 'failed'], [1, 2]],
-    ['under the limit', 10, ['deployed', 'superseded'], []],
-    ['exactly at limit − 1', 3, ['superseded', 'deployed'], []],
-    ['at the limit deletes one', 3, ['superseded', 'superseded', 'deployed'], [1]],
-    ['never deletes the newest deployed, even if oldest', 2, ['deployed', 'failed', 'failed'], [2, 3]],
-    ['max 1 keeps the deployed one (helm #10168)', 1, ['superseded', 'deployed'], [1]],
-    ['failed revisions are deleted like any other', 3, ['failed', 'failed', 'failed', 'failed'], [1, 2]],
-    ['disabled at 0', 0, ['superseded', 'superseded', 'deployed'], []],
-    ['only the newest deployed is protected', 2, ['deployed', 'deployed', 'failed'], [1, 3]],
+    ['acceptance: max 3, [sup, failed, deployed, failed] + new', 3, ['superseded', 'failed', 'deployed', 'failed', 'pending-upgrade'], [1, 2]],
+    ['under the limit', 10, ['deployed', 'superseded', 'pending-upgrade'], []],
+    ['exactly at the limit', 3, ['superseded', 'deployed', 'pending-upgrade'], []],
+    ['one over the limit deletes one', 3, ['superseded', 'superseded', 'deployed', 'pending-upgrade'], [1]],
+    ['never deletes the newest deployed, even if oldest', 2, ['deployed', 'failed', 'failed', 'pending-upgrade'], [2, 3]],
+    ['max 1 keeps the deployed one and the new one (helm #10168)', 1, ['superseded', 'deployed', 'pending-upgrade'], [1]],
+    ['failed revisions are deleted like any other', 3, ['failed', 'failed', 'failed', 'failed', 'pending-upgrade'], [1, 2]],
+    ['disabled at 0', 0, ['superseded', 'superseded', 'deployed', 'pending-upgrade'], []],
+    ['only the newest deployed is protected', 2, ['deployed', 'deployed', 'failed', 'pending-rollback'], [1, 3]],
   ];
   it.each(cases)('%s', (_label, max, statuses, want) => {
-    expect(planPrune(hist(...statuses), max)).toEqual(want);
+    expect(planPrune(hist(...statuses), max, statuses.length)).toEqual(want);
   });
 
   it('sorts by revision, not input order', () => {
-    const h = [rec(4, 'failed'), rec(3, 'deployed'), rec(2, 'failed'), rec(1, 'superseded')];
-    expect(planPrune(h, 3)).toEqual([1, 2]);
+    const h = [rec(4, 'failed'), rec(5, 'pending-upgrade'), rec(3, 'deployed'), rec(2, 'failed'), rec(1, 'superseded')];
+    expect(planPrune(h, 3, 5)).toEqual([1, 2]);
+  });
+
+  it('never deletes the record just written, even when it is not the highest revision read', () => {
+    // max 1 over [1 deployed, 2 pending written]: only 2 could go, and it may not.
+    expect(planPrune(hist('deployed', 'pending-install'), 1, 2)).toEqual([]);
+    expect(planPrune(hist('failed', 'pending-install'), 1, 2)).toEqual([1]);
+  });
+
+  it('gives the same answer as helm\'s before-create rule (keep max − 1 of the old history) for every small history', () => {
+    const statuses: Status[] = ['deployed', 'superseded', 'failed'];
+    const helmRule = (old: Release[], max: number): number[] => {
+      if (max <= 0 || old.length <= max - 1) return [];
+      const last = deployed(old);
+      const out: number[] = [];
+      for (const r of [...old].sort((a, b) => a.version - b.version)) {
+        if (old.length - out.length === max - 1) break;
+        if (r.version !== last?.version) out.push(r.version);
+      }
+      return out;
+    };
+    for (let n = 0; n <= 5; n++) {
+      for (let combo = 0; combo < statuses.length ** n; combo++) {
+        const old = Array.from({ length: n }, (_, i) => rec(i + 1, statuses[Math.floor(combo / statuses.length ** i) % statuses.length]!));
+        for (let max = 0; max <= 6; max++) {
+          expect(planPrune([...old, rec(n + 1, 'pending-upgrade')], max, n + 1)).toEqual(helmRule(old, max));
+        }
+      }
+    }
   });
 });
 
@@ -185,6 +217,17 @@ describe('labels', () => {
 
   it('customLabelsOf drops the system labels a Secret carries', () => {
     expect(customLabelsOf({ name: 'web', owner: 'helm', status: 'deployed', version: '3', createdAt: '1', team: 'a' })).toEqual({ team: 'a' });
+  });
+
+  it('systemLabels keeps a stored createdAt beside a new modifiedAt, as helm\'s Update copies what it read', () => {
+    expect(systemLabels(rec(2, 'superseded'), { createdAt: '1700000000', modifiedAt: now })).toEqual({
+      name: 'web',
+      owner: 'helm',
+      status: 'superseded',
+      version: '2',
+      createdAt: '1700000000',
+      modifiedAt: '1738555506',
+    });
   });
 
   it('systemLabels: status/version from the record, createdAt on create or modifiedAt on update, unix seconds', () => {
@@ -387,6 +430,11 @@ describe('status transitions', () => {
   it('superseded keeps the description unless given one', () => {
     expect(markSuperseded(rec(1, 'deployed')).info.description).toBe('rev 1');
     expect(markSuperseded(rec(1, 'deployed'), 'superseded by new release').info.description).toBe('superseded by new release');
+  });
+
+  it('unlock marks the pending record failed, saying who, why and what it was', () => {
+    const r = markUnlocked(rec(3, 'pending-upgrade'), 'alice', 'the runner died');
+    expect(r.info).toMatchObject({ status: 'failed', description: 'Unlocked by alice: the runner died (was pending-upgrade)' });
   });
 
   it('uninstall sets deleted and helm\'s descriptions', () => {
