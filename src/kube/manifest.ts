@@ -101,8 +101,11 @@ function parseDocuments(text: string, fallbackSource: string, ref?: ReleaseRef):
   const docs = YAML.parseAllDocuments(text, PARSE_OPTIONS);
   // parseAllDocuments answers an EmptyStream (not an array) for text without documents.
   if (!Array.isArray(docs)) return out;
+  let start = 0;
   docs.forEach((doc, i) => {
-    const source = sourceOf(text.slice(doc.range[0], doc.range[2])) || fallbackSource;
+    // From the end of the previous document: a leading comment may sit before doc.range[0].
+    const source = sourceOf(text.slice(start, doc.range[2])) || fallbackSource;
+    start = doc.range[2];
     const err = doc.errors[0];
     if (err) throw new InvalidManifest(source, i + 1, `YAML error: ${err.message.split('\n')[0]}`, ref, { cause: err });
     const value: unknown = doc.toJS({ maxAliasCount: 1000 });

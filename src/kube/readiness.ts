@@ -381,6 +381,12 @@ export interface HookStatus {
   readonly message: string;
   /** What helm 4's hook watcher reports (`Job Failed. failed: 1/1`), for its wait error text. */
   readonly kstatus: StatusResult;
+  /**
+   * On failure, the line helm 4 prints after `<event> hooks failed: `, e.g.
+   * `resource Job/shop/web-backup not ready. status: Failed, message: Job Failed. failed: 1/1`
+   * (helm 3 and helm 4's legacy waiter say `message` instead).
+   */
+  readonly helmText?: string;
 }
 
 /**
@@ -388,6 +394,13 @@ export interface HookStatus {
  * Failed; any other kind as soon as it exists.
  */
 export function hookStatus(obj: KubeObject): HookStatus {
+  const hs = hookState(obj);
+  if (hs.status !== 'Failed') return hs;
+  const ref = { kind: obj.kind, name: obj.metadata.name ?? '', namespace: obj.metadata.namespace ?? '' };
+  return { ...hs, helmText: notReadyText([{ ref, ...hs.kstatus }]) };
+}
+
+function hookState(obj: KubeObject): HookStatus {
   const name = obj.metadata.name ?? '';
   const { group } = groupVersion(obj.apiVersion);
   if (group === 'batch' && obj.kind === 'Job') {
