@@ -1,74 +1,55 @@
-/** An in-memory ReleaseStore for CLI tests: records keyed by namespace/name, optional injected failure. */
-import { ReleaseNotFound, RevisionNotFound, type ReleaseRef } from '../../../src/release/errors.ts';
-import { secretName } from '../../../src/release/lifecycle.ts';
+/**
+ * The CLI tests' store: MemoryReleaseStore (the contract-tested in-memory store), plus an
+ * injected failure for every call and a count of writes (the CLI must make none).
+ */
+import type { ReleaseRef } from '../../../src/release/errors.ts';
 import type { Labels, Release } from '../../../src/release/record.ts';
-import type { ReleaseStore, StoredRelease } from '../../../src/store/release-store.ts';
+import { MemoryReleaseStore } from '../../../src/store/memory.ts';
+import type { StoredRelease } from '../../../src/store/release-store.ts';
 
-export class FakeReleaseStore implements ReleaseStore {
-  private readonly records = new Map<string, StoredRelease>();
-  /** When set, every read throws it (a corrupt record, an unreachable cluster...). */
+export class FakeReleaseStore extends MemoryReleaseStore {
+  /** When set, every call throws it (a corrupt record, an unreachable cluster...). */
   failWith: Error | undefined;
-  /** Writes seen (the CLI must make none). */
+  /** Writes attempted. */
   writes = 0;
 
   constructor(releases: readonly Release[] = []) {
-    for (const r of releases) this.put(r);
+    super(releases);
   }
 
-  put(release: Release, labels: Labels = {}): StoredRelease {
-    const stored: StoredRelease = {
-      release: structuredClone(release),
-      labels,
-      objectName: secretName(release.name, release.version),
-      resourceVersion: '1',
-    };
-    this.records.set(`${release.namespace}/${release.name}/${release.version}`, stored);
-    return stored;
-  }
-
-  private check(): void {
+  private check(write = false): void {
+    if (write) this.writes++;
     if (this.failWith) throw this.failWith;
   }
 
-  history(ref: ReleaseRef): Promise<StoredRelease[]> {
+  override history(ref: ReleaseRef): Promise<StoredRelease[]> {
     this.check();
-    const all = [...this.records.values()].filter((s) => s.release.namespace === ref.namespace && s.release.name === ref.name);
-    return Promise.resolve(all.sort((a, b) => a.release.version - b.release.version).map((s) => structuredClone(s)));
+    return super.history(ref);
   }
 
-  async get(ref: ReleaseRef, version: number): Promise<StoredRelease> {
+  override get(ref: ReleaseRef, version: number): Promise<StoredRelease> {
     this.check();
-    const found = this.records.get(`${ref.namespace}/${ref.name}/${version}`);
-    if (found) return structuredClone(found);
-    throw (await this.history(ref)).length === 0 ? new ReleaseNotFound(ref) : new RevisionNotFound(ref, version);
+    return super.get(ref, version);
   }
 
-  list(namespace?: string): Promise<StoredRelease[]> {
+  override list(namespace?: string): Promise<StoredRelease[]> {
     this.check();
-    const newest = new Map<string, StoredRelease>();
-    for (const s of this.records.values()) {
-      if (namespace !== undefined && s.release.namespace !== namespace) continue;
-      const key = `${s.release.namespace}/${s.release.name}`;
-      const seen = newest.get(key);
-      if (!seen || seen.release.version < s.release.version) newest.set(key, s);
-    }
-    return Promise.resolve([...newest.values()]);
+    return super.list(namespace);
   }
 
-  create(release: Release, labels: Labels): Promise<StoredRelease> {
-    this.writes++;
-    return Promise.resolve(this.put(release, labels));
+  override create(release: Release, labels: Labels): Promise<StoredRelease> {
+    this.check(true);
+    return super.create(release, labels);
   }
 
-  update(_stored: StoredRelease, next: Release, labels: Labels = {}): Promise<StoredRelease> {
-    this.writes++;
-    return Promise.resolve(this.put(next, labels));
+  override update(stored: StoredRelease, next: Release, labels?: Labels): Promise<StoredRelease> {
+    this.check(true);
+    return super.update(stored, next, labels);
   }
 
-  delete(ref: ReleaseRef, version: number): Promise<void> {
-    this.writes++;
-    this.records.delete(`${ref.namespace}/${ref.name}/${version}`);
-    return Promise.resolve();
+  override delete(ref: ReleaseRef, version: number): Promise<void> {
+    this.check(true);
+    return super.delete(ref, version);
   }
 }
 
