@@ -6,7 +6,8 @@ import { ApiException } from '@kubernetes/client-node';
 
 import { HelmstepError, RevisionNotFound, type ReleaseRef } from '../release/errors.ts';
 import type { ReleaseStore } from '../store/release-store.ts';
-import { parseCommandLine, type Command, type Target } from './args.ts';
+import { isActionCommand, parseArgv, type Command, type ReadCommand, type Target } from './args.ts';
+import { runAction } from './commands/actions.ts';
 import { diff } from './commands/diff.ts';
 import { getHooks } from './commands/get-hooks.ts';
 import { getManifest } from './commands/get-manifest.ts';
@@ -30,15 +31,15 @@ export interface OpenedCluster {
 export interface RunDeps {
   readonly out: Writer;
   readonly err: Writer;
-  /** Environment (HELM_NAMESPACE, HELMSTEP_DEBUG). */
+  /** Environment (HELM_NAMESPACE, HELMSTEP_DEBUG; actions may read more). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Opens the cluster; throws KubeconfigError. Called only once the command line is valid. */
   readonly open: (opts: { readonly kubeconfig?: string; readonly context?: string }) => OpenedCluster | Promise<OpenedCluster>;
+  /** Cancels a running action (the executable fires it on SIGINT/SIGTERM). */
+  readonly signal?: AbortSignal;
 }
 
-type TargetCommand = Exclude<Command, { kind: 'help' }>;
-
-async function dispatch(cmd: TargetCommand, ref: ReleaseRef, ctx: CommandContext): Promise<void> {
+async function dispatch(cmd: ReadCommand, ref: ReleaseRef, ctx: CommandContext): Promise<void> {
   switch (cmd.kind) {
     case 'history':
       return history({ ref, max: cmd.max, output: cmd.output }, ctx);
@@ -76,15 +77,24 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The usage-error text: the message, then the command's usage line (or where to find it). */
+export function usageErrorText(err: UsageError): string {
+  const hint = err.command
+    ? `\nUsage:  ${USAGE[err.command]}\n\nRun "helmstep ${err.command} --help" for the flags.\n`
+    : `\nRun "helmstep --help" for usage.\n`;
+  return `Error: ${err.message}\n${hint}`;
+}
+
 /** Runs one command line. Never throws; every failure is a message on `err` and an exit code. */
 export async function run(argv: readonly string[], deps: RunDeps): Promise<number> {
   let cmd: Command;
   try {
-    cmd = parseCommandLine(argv);
+    const parsed = parseArgv(argv);
+    cmd = parsed.command;
+    for (const warning of parsed.warnings) deps.err.write(`${warning}\n`);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    const hint = err.command ? `\nUsage:  ${USAGE[err.command]}\n\nRun "helmstep ${err.command} --help" for the flags.\n` : `\nRun "helmstep --help" for usage.\n`;
-    deps.err.write(`Error: ${err.message}\n${hint}`);
+    deps.err.write(usageErrorText(err));
     return EXIT_USAGE;
   }
   if (cmd.kind === 'help') {
@@ -98,7 +108,18 @@ export async function run(argv: readonly string[], deps: RunDeps): Promise<numbe
       ...(target.kubeContext !== undefined && { context: target.kubeContext }),
     });
     const namespace = target.namespace ?? (deps.env.HELM_NAMESPACE || undefined) ?? cluster.defaultNamespace;
-    await dispatch(cmd, { namespace, name: target.release }, { store: cluster.store, out: deps.out, err: deps.err });
+    const ref: ReleaseRef = { namespace, name: target.release };
+    const ctx: CommandContext = { store: cluster.store, out: deps.out, err: deps.err };
+    if (isActionCommand(cmd)) {
+      return await runAction(cmd, ref, {
+        ...ctx,
+        ...(target.kubeconfig !== undefined && { kubeconfig: target.kubeconfig }),
+        ...(target.kubeContext !== undefined && { kubeContext: target.kubeContext }),
+        env: deps.env,
+        ...(deps.signal !== undefined && { signal: deps.signal }),
+      });
+    }
+    await dispatch(cmd, ref, ctx);
     return EXIT_OK;
   } catch (err) {
     deps.err.write(`Error: ${errorMessage(err)}\n`);
