@@ -60,7 +60,7 @@ describe('completeOperation', () => {
   });
 
   it('refuses another owner\'s record, and a record with no owner (NotOwner), changing nothing', async () => {
-    for (const owners of [{ 2: 'other' }, {}]) {
+    for (const owners of [{ 2: 'other' }, {}] as Record<number, string>[]) {
       const store = new Recording(storeWith(['deployed', 'pending-upgrade'], owners));
       const err = await rejection(completeOperation(store, ref, 2, { owner: 'e' }));
       expect(err).toBeInstanceOf(NotOwner);
