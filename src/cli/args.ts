@@ -244,21 +244,22 @@ const GO_BOOL: Record<string, boolean> = {
 /** Go's strconv.ParseInt(s, 0, 64), as pflag's IntVar: 0x, 0o, 0b and leading-0 octal, `_` separators. */
 const GO_INT = /^[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_?[0-7])*|[1-9](?:_?\d)*)$/;
 
-function goInt(text: string, ctx: z.RefinementCtx, fn = 'ParseInt'): number {
-  if (!GO_INT.test(text)) return fail(ctx, `strconv.${fn}: parsing ${JSON.stringify(text)}: invalid syntax`);
+/** The value, or why Go refuses it. */
+function goInt(text: string): number | Issue {
+  const refuse = (why: string) => ({ reason: `strconv.ParseInt: parsing ${JSON.stringify(text)}: ${why}` });
+  if (!GO_INT.test(text)) return refuse('invalid syntax');
   const negative = text.startsWith('-');
   let digits = text.replace(/^[+-]/, '').replaceAll('_', '');
   if (/^0[0-7]/.test(digits)) digits = `0o${digits.slice(1)}`;
   const magnitude = BigInt(digits);
   const value = negative ? -magnitude : magnitude;
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    return fail(ctx, `strconv.${fn}: parsing ${JSON.stringify(text)}: value out of range`);
-  }
+  // Go's int64 range, narrowed to what a JS number holds exactly.
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) return refuse('value out of range');
   return Number(value);
 }
 
-const atLeast = (n: number, min: number | undefined, ctx: z.RefinementCtx) =>
-  min === undefined || n >= min ? n : fail(ctx, min === 0 ? 'must not be negative' : `must be at least ${min}`);
+const belowMin = (n: number, min: number | undefined): Issue | undefined =>
+  min === undefined || n >= min ? undefined : { reason: min === 0 ? 'must not be negative' : `must be at least ${min}` };
 
 const SYSTEM_LABELS = ['name', 'owner', 'status', 'version', 'createdAt', 'modifiedAt'];
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
@@ -354,7 +355,12 @@ function valueSchema(spec: FlagSpec): z.ZodType<Checked, string> {
       return s.transform((v, ctx) => (spec.nonEmpty && v === '' ? fail(ctx, 'must not be empty') : { value: v }));
     case 'int':
     case 'ints':
-      return s.transform((v, ctx) => ({ value: atLeast(goInt(v, ctx), spec.min, ctx) }));
+      return s.transform((v, ctx) => {
+        const n = goInt(v);
+        if (typeof n !== 'number') return fail(ctx, n.reason);
+        const low = belowMin(n, spec.min);
+        return low ? fail(ctx, low.reason) : { value: n };
+      });
     case 'duration':
       return s.transform((v, ctx) => {
         try {
