@@ -143,6 +143,18 @@ describe('parseCommandLine: install and upgrade', () => {
   });
 });
 
+describe('parseCommandLine: -f reads a CSV record, as pflag\'s StringSlice', () => {
+  it('keeps a quoted comma inside one file name', () => {
+    expect(parseCommandLine(['install', 'web', './chart', '-f', '"my,values.yaml",b.yaml'])).toMatchObject({ valueFiles: ['my,values.yaml', 'b.yaml'] });
+  });
+
+  it('refuses a stray quote', () => {
+    expect(() => parseCommandLine(['install', 'web', './chart', '-f', 'a,b"c'])).toThrow(
+      'invalid argument "a,b\\"c" for "-f, --values" flag: parse error on line 1, column 4: bare " in non-quoted-field',
+    );
+  });
+});
+
 describe('parseCommandLine: rollback, test, unlock', () => {
   it.each<[string, object]>([
     ['rollback web', { kind: 'rollback', release: 'web', ...ROLLBACK_DEFAULTS }],
