@@ -1,104 +1,60 @@
 import { describe, expect, it } from 'vitest';
-import { beginInstall, beginUpgrade, completeOperation } from '../../../src/actions/records.ts';
-import { ReleaseNotFound, ReservedLabel, RevisionNotFound } from '../../../src/release/errors.ts';
-import type { Release } from '../../../src/release/record.ts';
-import { ConcurrentUpdate, ReleaseExists } from '../../../src/store/errors.ts';
-import type { ReleaseStore } from '../../../src/store/release-store.ts';
-import { clients, useNamespace } from '../../harness/cluster.ts';
+
+import { beginInstall, beginUpgrade, completeOperation } from '../../../src/actions/index.ts';
+import { encodeRelease } from '../../../src/release/codec.ts';
+import { OperationInProgress } from '../../../src/release/errors.ts';
+import { newInstallRecord } from '../../../src/release/lifecycle.ts';
+import { releaseStoreContract, sampleRendered } from '../../contract/release-store.ts';
+import { clients, helmOk, useNamespace, webappChart } from '../../harness/cluster.ts';
 import { render, store } from './helpers.ts';
-
-/**
- * The ReleaseStore contract, written once and run against every implementation (today the
- * Secrets driver on the real API server), so a new backend cannot drift from helm's semantics.
- */
-function releaseStoreContract(label: string, open: () => ReleaseStore, ns: { readonly name: string }) {
-  describe(`ReleaseStore contract: ${label}`, () => {
-    async function install(name: string, labels: Record<string, string> = {}): Promise<Release> {
-      const ref = { namespace: ns.name, name };
-      const { pending } = await beginInstall(open(), { ...(await render(ref)), name, namespace: ns.name, labels });
-      return pending.release;
-    }
-
-    it('create then get returns the same record and custom labels', async () => {
-      const rel = await install('c-get', { team: 'payments' });
-      const got = await open().get({ namespace: ns.name, name: 'c-get' }, 1);
-      expect(got.release).toEqual(rel);
-      expect(got.labels).toEqual({ team: 'payments' });
-      expect(got.objectName).toBe('sh.helm.release.v1.c-get.v1');
-    });
-
-    it('create of an existing revision fails with ReleaseExists and leaves the first untouched', async () => {
-      const rel = await install('c-race');
-      const s = open();
-      const other: Release = { ...rel, info: { ...rel.info, description: 'the loser' } };
-      await expect(s.create(other, {})).rejects.toBeInstanceOf(ReleaseExists);
-      expect((await s.get({ namespace: ns.name, name: 'c-race' }, 1)).release.info.description).toBe('Initial install underway');
-    });
-
-    it('update is a compare-and-swap: a stale read fails with ConcurrentUpdate', async () => {
-      await install('c-cas');
-      const s = open();
-      const ref = { namespace: ns.name, name: 'c-cas' };
-      const stale = await s.get(ref, 1);
-      await s.update(stale, { ...stale.release, info: { ...stale.release.info, description: 'first writer' } });
-      await expect(s.update(stale, { ...stale.release, info: { ...stale.release.info, description: 'second' } })).rejects.toBeInstanceOf(
-        ConcurrentUpdate,
-      );
-      expect((await s.get(ref, 1)).release.info.description).toBe('first writer');
-    });
-
-    it('history is ordered by revision number, not by name (v10 after v9)', async () => {
-      const first = await install('c-order');
-      const s = open();
-      for (let v = 2; v <= 11; v++) await s.create({ ...first, version: v }, {});
-      const versions = (await s.history({ namespace: ns.name, name: 'c-order' })).map((h) => h.release.version);
-      expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    });
-
-    it('get of an unknown release or revision says which', async () => {
-      const s = open();
-      await expect(s.get({ namespace: ns.name, name: 'c-nobody' }, 1)).rejects.toBeInstanceOf(ReleaseNotFound);
-      await install('c-some');
-      await expect(s.get({ namespace: ns.name, name: 'c-some' }, 7)).rejects.toBeInstanceOf(RevisionNotFound);
-    });
-
-    it('delete is idempotent', async () => {
-      await install('c-del');
-      const s = open();
-      const ref = { namespace: ns.name, name: 'c-del' };
-      await s.delete(ref, 1);
-      await s.delete(ref, 1);
-      expect(await s.history(ref)).toEqual([]);
-    });
-
-    it('labels: reserved names refused, custom labels carried to the next revision, "null" deletes', async () => {
-      await expect(install('c-reserved', { owner: 'me' })).rejects.toBeInstanceOf(ReservedLabel);
-      await install('c-labels', { team: 'payments', tier: 'web' });
-      const s = open();
-      const ref = { namespace: ns.name, name: 'c-labels' };
-      await completeOperation(s, ref, 1);
-      await beginUpgrade(s, ref, await render(ref), { labels: { tier: 'null', cost: 'eu' } });
-      expect((await s.get(ref, 2)).labels).toEqual({ team: 'payments', cost: 'eu' });
-    });
-  });
-}
 
 const ns = useNamespace('contract');
 releaseStoreContract('Kubernetes Secrets (helm.sh/release.v1)', store, ns);
 
 describe('Secrets driver specifics', () => {
-  it('stamps createdAt on create and, like helm’s Update, modifiedAt without createdAt on update', async () => {
+  const read = (name: string, v: number) => clients().core.readNamespacedSecret({ name: `sh.helm.release.v1.${name}.v${v}`, namespace: ns.name });
+
+  it('stamps createdAt on create and keeps it through updates, as helm\'s Update keeps the labels it read', async () => {
     const s = store();
     const ref = { namespace: ns.name, name: 'stamps' };
-    await beginInstall(s, { ...(await render(ref)), name: ref.name, namespace: ref.namespace });
-    const read = () => clients().core.readNamespacedSecret({ name: 'sh.helm.release.v1.stamps.v1', namespace: ns.name });
-    const created = await read();
-    expect(Object.keys(created.metadata?.labels ?? {}).sort()).toEqual(['createdAt', 'name', 'owner', 'status', 'version']);
-    expect(created.metadata?.labels?.createdAt).toMatch(/^\d{10}$/);
-    await completeOperation(s, ref, 1);
-    const updated = await read();
-    expect(updated.metadata?.labels).toMatchObject({ status: 'deployed', owner: 'helm', name: 'stamps', version: '1' });
-    expect(updated.metadata?.labels?.modifiedAt).toMatch(/^\d{10}$/);
-    expect(updated.metadata?.labels?.createdAt).toBeUndefined();
+    await beginInstall(s, { ...(await render(ref)), name: ref.name, namespace: ref.namespace }, { owner: 'run-1' });
+    const created = (await read('stamps', 1)).metadata?.labels ?? {};
+    expect(Object.keys(created).sort()).toEqual(['createdAt', 'helmstep.dev/owner', 'name', 'owner', 'status', 'version']);
+    await completeOperation(s, ref, 1, { owner: 'run-1' });
+    const deployed = (await read('stamps', 1)).metadata?.labels ?? {};
+    expect(Object.keys(deployed).sort()).toEqual(['createdAt', 'modifiedAt', 'name', 'owner', 'status', 'version']);
+    expect(deployed.createdAt).toBe(created.createdAt);
+
+    // The real helm 4 supersedes that record: it reads it with all its labels and writes them back.
+    await helmOk(4, ['upgrade', 'stamps', webappChart, '-n', ns.name]);
+    const byHelm = (await read('stamps', 1)).metadata?.labels ?? {};
+    expect(byHelm).toMatchObject({ status: 'superseded', createdAt: created.createdAt });
+    expect(Object.keys(byHelm).sort()).toEqual(Object.keys(deployed).sort());
+
+    // helmstep supersedes helm's revision 2 the same way: whatever labels it had, plus modifiedAt.
+    const helms = (await read('stamps', 2)).metadata?.labels ?? {};
+    await beginUpgrade(s, ref, await render(ref), { owner: 'run-2' });
+    await completeOperation(s, ref, 3, { owner: 'run-2' });
+    const byUs = (await read('stamps', 2)).metadata?.labels ?? {};
+    expect(Object.keys(byUs).sort()).toEqual([...new Set([...Object.keys(helms), 'modifiedAt'])].sort());
+    expect(byUs).toMatchObject({ status: 'superseded', ...(helms.createdAt ? { createdAt: helms.createdAt } : {}) });
+  });
+
+  it('decodes a release Secret whose type is not helm.sh/release.v1, as helm does: a mistyped pending record still locks', async () => {
+    const { release, labels } = newInstallRecord({ ...sampleRendered(), name: 'mistyped', namespace: ns.name });
+    await clients().core.createNamespacedSecret({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'sh.helm.release.v1.mistyped.v1', labels: { ...labels, name: 'mistyped', owner: 'helm', status: 'pending-install', version: '1' } },
+        type: 'Opaque',
+        data: { release: Buffer.from(encodeRelease(release)).toString('base64') },
+      },
+    });
+    const ref = { namespace: ns.name, name: 'mistyped' };
+    const h = await store().history(ref);
+    expect(h.map((r) => [r.release.version, r.release.info.status])).toEqual([[1, 'pending-install']]);
+    const listed = JSON.parse(await helmOk(4, ['list', '-n', ns.name, '--pending', '-o', 'json'])) as { name: string }[];
+    expect(listed.map((r) => r.name)).toContain('mistyped');
+    await expect(beginInstall(store(), { ...sampleRendered(), name: 'mistyped', namespace: ns.name }, { owner: 'x' })).rejects.toBeInstanceOf(OperationInProgress);
   });
 });

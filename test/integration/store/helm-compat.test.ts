@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { beginInstall, beginRollback, beginUpgrade, completeOperation, failOperation } from '../../../src/actions/records.ts';
+import { beginInstall, beginRollback, beginUpgrade, completeOperation, failOperation } from '../../../src/actions/index.ts';
 import { OperationInProgress } from '../../../src/release/errors.ts';
 import { historyRows, manifestOf, userValues, type HistoryRow } from '../../../src/release/views.ts';
 import { clients, helm, helmOk, useNamespace, webappChart } from '../../harness/cluster.ts';
@@ -38,13 +38,13 @@ describe.each([4, 3] as const)('release records shared with helm %i', (major) =>
     const ref = { namespace: ns.name, name: 'written' };
     const s = store();
     const first = await render(ref, ['message=first']);
-    const installed = await beginInstall(s, { ...first, name: ref.name, namespace: ref.namespace, labels: { team: 'payments' } });
+    const installed = await beginInstall(s, { ...first, name: ref.name, namespace: ref.namespace, labels: { team: 'payments' } }, { owner: 'w-1' });
     expect(installed.pending.release.info.status).toBe('pending-install');
-    await completeOperation(s, ref, 1);
+    await completeOperation(s, ref, 1, { owner: 'w-1' });
     const second = await render(ref, ['message=second']);
     expect(second.version).toBe(2);
-    await beginUpgrade(s, ref, second);
-    await completeOperation(s, ref, 2);
+    await beginUpgrade(s, ref, second, { owner: 'w-2' });
+    await completeOperation(s, ref, 2, { owner: 'w-2' });
 
     const rows = await helmHistory(major, 'written', ns.name);
     expect(rows.map((r) => [r.revision, r.status, r.chart, r.app_version, r.description])).toEqual([
@@ -68,14 +68,15 @@ describe.each([4, 3] as const)('release records shared with helm %i', (major) =>
     const secret = await clients().core.readNamespacedSecret({ name: 'sh.helm.release.v1.written.v2', namespace: ns.name });
     expect(secret.type).toBe('helm.sh/release.v1');
     expect(secret.metadata?.labels).toMatchObject({ team: 'payments', name: 'written', owner: 'helm', status: 'deployed', version: '2' });
+    expect(secret.metadata?.labels).not.toHaveProperty(['helmstep.dev/owner']); // finished records carry no owner
     expect(Object.keys(secret.data ?? {})).toEqual(['release']);
   });
 
   it('hands over to helm: helm upgrade and rollback work on helmstep’s records, and helmstep’s rollback on helm’s', async () => {
     const ref = { namespace: ns.name, name: 'handover' };
     const s = store();
-    await beginInstall(s, { ...(await render(ref, ['message=a'])), name: ref.name, namespace: ref.namespace });
-    await completeOperation(s, ref, 1);
+    await beginInstall(s, { ...(await render(ref, ['message=a'])), name: ref.name, namespace: ref.namespace }, { owner: 'h-1' });
+    await completeOperation(s, ref, 1, { owner: 'h-1' });
 
     // helm upgrade on top of helmstep's deployed revision 1
     await helmOk(major, ['upgrade', 'handover', webappChart, '-n', ns.name, '--set', 'message=b']);
@@ -87,9 +88,9 @@ describe.each([4, 3] as const)('release records shared with helm %i', (major) =>
     expect(await deployedSecrets(ns.name, 'handover')).toEqual(['sh.helm.release.v1.handover.v2']);
 
     // helmstep rolls helm's revision 2 back to its own revision 1
-    const rb = await beginRollback(s, ref, 1);
+    const rb = await beginRollback(s, ref, 1, { owner: 'h-3' });
     expect(rb.pending.release.info.description).toBe('Rollback to 1');
-    await completeOperation(s, ref, 3);
+    await completeOperation(s, ref, 3, { owner: 'h-3' });
     rows = await helmHistory(major, 'handover', ns.name);
     expect(rows.map((r) => [r.revision, r.status, r.description])).toEqual([
       [1, 'superseded', 'Install complete'],
@@ -111,18 +112,20 @@ describe.each([4, 3] as const)('release records shared with helm %i', (major) =>
   it('a pending-upgrade record written by helmstep locks out helm upgrade, and helmstep refuses likewise', async () => {
     const ref = { namespace: ns.name, name: 'locked' };
     const s = store();
-    await beginInstall(s, { ...(await render(ref)), name: ref.name, namespace: ref.namespace });
-    await completeOperation(s, ref, 1);
-    await beginUpgrade(s, ref, await render(ref, ['message=pending']));
+    await beginInstall(s, { ...(await render(ref)), name: ref.name, namespace: ref.namespace }, { owner: 'l-1' });
+    await completeOperation(s, ref, 1, { owner: 'l-1' });
+    await beginUpgrade(s, ref, await render(ref, ['message=pending']), { owner: 'l-2' });
 
     const r = await helm(major, ['upgrade', 'locked', webappChart, '-n', ns.name, '--set', 'message=other']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('another operation (install/upgrade/rollback) is in progress');
     const before = (await s.history(ref)).map((h) => [h.release.version, h.release.info.status]);
-    await expect(beginUpgrade(s, ref, await render({ ...ref, name: 'locked-copy' }))).rejects.toBeInstanceOf(OperationInProgress);
-    await expect(beginUpgrade(s, ref, await render({ ...ref, name: 'locked-copy' }))).rejects.toThrow(
-      'another operation (install/upgrade/rollback) is in progress',
-    );
+    // (helm's dry-run render refuses a locked release too, so render the chart under another name)
+    const other = { ...(await render({ ...ref, name: 'locked-copy' })), version: 3 };
+    await expect(beginUpgrade(s, ref, other, { owner: 'l-3' })).rejects.toBeInstanceOf(OperationInProgress);
+    await expect(beginUpgrade(s, ref, other, { owner: 'l-3' })).rejects.toThrow('another operation (install/upgrade/rollback) is in progress');
+    // The lock's own owner resumes it instead.
+    expect((await beginUpgrade(s, ref, other, { owner: 'l-2' })).resumed).toBe(true);
     expect((await s.history(ref)).map((h) => [h.release.version, h.release.info.status])).toEqual(before);
 
     // helm rollback does not check the lock (helm's behaviour): it recovers a stuck release.
@@ -134,10 +137,10 @@ describe.each([4, 3] as const)('release records shared with helm %i', (major) =>
   it('records a failed upgrade with helm’s message, which helm then shows', async () => {
     const ref = { namespace: ns.name, name: 'failing' };
     const s = store();
-    await beginInstall(s, { ...(await render(ref)), name: ref.name, namespace: ref.namespace });
-    await completeOperation(s, ref, 1);
-    await beginUpgrade(s, ref, await render(ref, ['message=broken']));
-    await failOperation(s, ref, 2, 'upgrade', new Error('context deadline exceeded'));
+    await beginInstall(s, { ...(await render(ref)), name: ref.name, namespace: ref.namespace }, { owner: 'f-1' });
+    await completeOperation(s, ref, 1, { owner: 'f-1' });
+    await beginUpgrade(s, ref, await render(ref, ['message=broken']), { owner: 'f-2' });
+    await failOperation(s, ref, 2, 'upgrade', new Error('context deadline exceeded'), { owner: 'f-2' });
     const rows = await helmHistory(major, 'failing', ns.name);
     expect(rows.map((r) => [r.status, r.description])).toEqual([
       ['deployed', 'Install complete'],
