@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beginUpgrade, failOperation } from '../src/actions/records.ts';
+import { beginUpgrade, failOperation } from '../src/actions/index.ts';
 import { renderRelease } from '../src/chart/render.ts';
 import { startControlPlane } from '../src/local/controlplane/start.ts';
 import { ensureHelm } from '../src/local/helm-binaries.ts';
@@ -68,10 +68,11 @@ async function main(): Promise<void> {
     const { store } = connect({ kubeconfig: plane.kubeconfig });
     const ref = { namespace: 'demo', name: 'web' };
     const rendered = await renderRelease({ ref, chart, set: ['message=hello from v3'], helm: helm4.helm, kubeconfig: plane.kubeconfig });
-    const { pending } = await beginUpgrade(store, ref, rendered);
+    const owner = 'demo-step-4';
+    const { pending } = await beginUpgrade(store, ref, rendered, { owner });
     console.log(`helmstep wrote revision ${pending.release.version}: ${pending.release.info.status} "${pending.release.info.description}"`);
     sh(helm4.helm, ['upgrade', 'web', chart, ...ns, '--set', 'message=someone else'], true);
-    await failOperation(store, ref, pending.release.version, 'upgrade', new Error('demo: stopped before applying anything'));
+    await failOperation(store, ref, pending.release.version, 'upgrade', new Error('demo: stopped before applying anything'), { owner });
     helmstep(['history', 'web', ...ns]);
 
     step('5. helm rolls back onto helmstep’s records');

@@ -18,12 +18,22 @@ export class RenderFailed extends HelmstepError {
   }
 }
 
+/** User values as helm takes them on its command line. */
+export interface ValuesInput {
+  /** `-f/--values` files, in order. */
+  readonly files?: readonly string[];
+  /** `--set` / `--set-string` assignments, in command-line order. */
+  readonly set?: readonly { readonly kind: 'set' | 'set-string'; readonly value: string }[];
+}
+
 export interface RenderRequest {
   readonly ref: ReleaseRef;
   /** Chart directory, packaged .tgz, or repo/chart reference that helm understands. */
   readonly chart: string;
+  readonly values?: ValuesInput;
+  /** @deprecated use values.files */
   readonly valuesFiles?: readonly string[];
-  /** `--set key=value` pairs, in order. */
+  /** `--set key=value` pairs, in order. @deprecated use values.set */
   readonly set?: readonly string[];
   readonly version?: string;
   /** The helm binary (Helm 4 from the kubectl layer in Lambda). */
@@ -40,8 +50,9 @@ export interface RenderRequest {
  */
 export async function renderRelease(req: RenderRequest, now = new Date()): Promise<RenderedRelease & { version: number }> {
   const args = ['upgrade', '--install', req.ref.name, req.chart, '--namespace', req.ref.namespace, '--dry-run=client', '--output', 'json'];
-  for (const f of req.valuesFiles ?? []) args.push('--values', f);
+  for (const f of [...(req.valuesFiles ?? []), ...(req.values?.files ?? [])]) args.push('--values', f);
   for (const s of req.set ?? []) args.push('--set', s);
+  for (const s of req.values?.set ?? []) args.push(`--${s.kind}`, s.value);
   if (req.version) args.push('--version', req.version);
   if (req.kubeconfig) args.push('--kubeconfig', req.kubeconfig);
   if (req.kubeContext) args.push('--kube-context', req.kubeContext);

@@ -1,0 +1,83 @@
+/**
+ * Render (with ValidateLock's record half): the first state of install and upgrade. It refuses a
+ * release held by another operation, renders the chart with helm's own engine (which needs the
+ * history to compute `.Release.Revision`, so it runs before the lock is written), then writes the
+ * pending record carrying the operation's owner: that record is the lock helm respects.
+ *
+ * Idempotent: when the newest record is already this owner's pending record (a retry after the
+ * write, or a re-run after a crash), it returns that operation without rendering again.
+ * Writes one record (pending-install or pending-upgrade), prunes to --history-max after it.
+ * Throws OperationInProgress, NoDeployedRelease, NameInUse, RenderFailed, ReleaseChanged (retry:
+ * the history moved between render and write), ReleaseTooLarge.
+ */
+import { beginInstall, beginUpgrade } from '../actions/index.ts';
+import { renderRelease, type ValuesInput } from '../chart/render.ts';
+import { OperationInProgress, type ReleaseRef } from '../release/errors.ts';
+import { latest, validateReleaseName } from '../release/lifecycle.ts';
+import { isOwnedBy } from '../release/owner.ts';
+import { isPending, type Labels } from '../release/record.ts';
+import type { EngineDeps, OperationRef } from './types.ts';
+
+export interface DeployRequest extends ReleaseRef {
+  /** Chart directory, .tgz, repo/chart or oci:// reference, as helm takes it. */
+  readonly chart: string;
+  readonly values?: ValuesInput;
+  /** --version of the chart. */
+  readonly chartVersion?: string;
+  /** `install` = helm install (refuses an existing release); `upgrade` = helm upgrade [--install]. */
+  readonly mode: 'install' | 'upgrade';
+  /** upgrade --install: install when the release has no history or its newest record is uninstalled. */
+  readonly installIfMissing?: boolean;
+  readonly labels?: Labels;
+  /** --history-max (0 = unlimited). */
+  readonly maxHistory: number;
+  readonly owner: string;
+}
+
+function opFor(req: DeployRequest, revision: number, status: string): OperationRef {
+  return {
+    namespace: req.namespace,
+    name: req.name,
+    owner: req.owner,
+    revision,
+    op: status === 'pending-install' ? 'install' : 'upgrade',
+  };
+}
+
+export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<OperationRef & { readonly resumed: boolean }> {
+  validateReleaseName(req.name);
+  const history = await deps.store.history(req);
+  const newest = history.at(-1);
+  if (newest && isPending(newest.release.info.status)) {
+    if (isOwnedBy(newest, req.owner)) return { ...opFor(req, newest.release.version, newest.release.info.status), resumed: true };
+    throw new OperationInProgress(req, newest.release.version, newest.release.info.status);
+  }
+  const newestRelease = latest(history.map((h) => h.release));
+  const install =
+    req.mode === 'install' || (req.installIfMissing === true && (!newestRelease || newestRelease.info.status === 'uninstalled'));
+  const rendered = await renderRelease({
+    ref: req,
+    chart: req.chart,
+    ...(req.values ? { values: req.values } : {}),
+    ...(req.chartVersion ? { version: req.chartVersion } : {}),
+    helm: deps.helm,
+    ...(deps.kubeconfig ? { kubeconfig: deps.kubeconfig } : {}),
+    ...(deps.kubeContext ? { kubeContext: deps.kubeContext } : {}),
+  }, deps.now());
+  // helmstep applies server-side, as helm 4 does for new releases and with --server-side=true.
+  const asSsa = { ...rendered, applyMethod: 'ssa' };
+  if (install) {
+    const begun = await beginInstall(
+      deps.store,
+      { ...asSsa, name: req.name, namespace: req.namespace, ...(req.labels ? { labels: req.labels } : {}) },
+      { owner: req.owner, maxHistory: req.maxHistory },
+    );
+    return { ...opFor(req, begun.pending.release.version, 'pending-install'), resumed: false };
+  }
+  const begun = await beginUpgrade(deps.store, req, asSsa, {
+    owner: req.owner,
+    maxHistory: req.maxHistory,
+    ...(req.labels ? { labels: req.labels } : {}),
+  });
+  return { ...opFor(req, begun.pending.release.version, 'pending-upgrade'), resumed: false };
+}

@@ -1,0 +1,116 @@
+/**
+ * Rollback (the ASL state of the same name): plans a rollback to a stored revision, refuses it
+ * when it is unsafe (unless forced), then writes the `pending-rollback` "Rollback to N" record
+ * with the target's chart, values, manifest and hooks. The hooks, apply, wait and finalize that
+ * follow are the same steps an upgrade uses.
+ *
+ * Idempotent: when the newest record is this owner's pending record it is returned as is.
+ * `dryRun` only plans: nothing is written. Throws RollbackRefused (stop: a person decides),
+ * ReleaseNotFound, RevisionNotFound, InvalidRevision, OperationInProgress.
+ */
+import { beginRollback, updatePending } from '../actions/index.ts';
+import { detectDrift } from '../kube/apply.ts';
+import { withOwnership } from '../kube/manifest.ts';
+import { HelmstepError, OperationInProgress, type ReleaseRef } from '../release/errors.ts';
+import { resolveRollbackTarget, validateReleaseName } from '../release/lifecycle.ts';
+import { isOwnedBy } from '../release/owner.ts';
+import { isPending } from '../release/record.ts';
+import { describeRisk, planRollback, type RollbackPlan } from './rollback-plan.ts';
+import { manifestObjects } from './upgrade.ts';
+import type { EngineDeps, OperationRef } from './types.ts';
+
+/** The planner found a reason not to roll back; --force overrides it. */
+export class RollbackRefused extends HelmstepError {
+  override readonly name = 'RollbackRefused';
+  readonly reason = 'RollbackRefused';
+  constructor(
+    readonly ref: ReleaseRef,
+    readonly plan: RollbackPlan,
+  ) {
+    const reasons = plan.risks.filter((r) => r.refuse).map(describeRisk);
+    super(
+      `rollback of release "${ref.name}" in namespace "${ref.namespace}" to revision ${plan.targetRevision} refused: ${reasons.join('; ')}. ` +
+        `Nothing was changed. Fix forward with an upgrade, or pass --force to roll back anyway (recorded in the revision's description)`,
+    );
+  }
+}
+
+export interface RollbackRequest extends ReleaseRef {
+  /** 0 = the revision before the newest (failed revisions are not skipped, as in helm). */
+  readonly target: number;
+  readonly owner: string;
+  readonly force: boolean;
+  readonly maxHistory: number;
+  /** helm's rollback ignores a pending newest record (that is how it unsticks one). */
+  readonly ignoreLock: boolean;
+}
+
+/** Plans without writing anything (`rollback --dry-run`, and the first half of the step). */
+export async function planRollbackStep(deps: EngineDeps, req: RollbackRequest): Promise<RollbackPlan> {
+  validateReleaseName(req.name);
+  const history = await deps.store.history(req);
+  const { current, target } = resolveRollbackTarget(
+    history.map((h) => h.release),
+    req,
+    req.target,
+  );
+  const currentObjects = await manifestObjects(deps, current, req.namespace);
+  const targetObjects = await manifestObjects(deps, target, req.namespace);
+  const served = new Map<string, boolean>();
+  for (const o of targetObjects) {
+    const key = `${o.apiVersion}|${o.kind}`;
+    if (!served.has(key)) served.set(key, (await deps.kube.resource(o.apiVersion, o.kind)).served);
+  }
+  const drift = await detectDrift(
+    deps.kube,
+    currentObjects.map((o) => withOwnership(o, req.name, req.namespace)),
+  );
+  return planRollback({
+    current,
+    target,
+    currentObjects,
+    targetObjects,
+    namespace: req.namespace,
+    history,
+    served: (apiVersion, kind) => served.get(`${apiVersion}|${kind}`) ?? true,
+    drift,
+  });
+}
+
+export async function rollbackStep(
+  deps: EngineDeps,
+  req: RollbackRequest,
+): Promise<{ readonly op: OperationRef; readonly plan: RollbackPlan | undefined; readonly resumed: boolean }> {
+  validateReleaseName(req.name);
+  const history = await deps.store.history(req);
+  const newest = history.at(-1);
+  if (newest && isPending(newest.release.info.status)) {
+    if (isOwnedBy(newest, req.owner) && newest.release.info.status === 'pending-rollback') {
+      return { op: { ...refOnly(req), op: 'rollback', revision: newest.release.version, owner: req.owner }, plan: undefined, resumed: true };
+    }
+    if (!req.ignoreLock) throw new OperationInProgress(req, newest.release.version, newest.release.info.status);
+  }
+  const plan = await planRollbackStep(deps, req);
+  if (plan.refused && !req.force) throw new RollbackRefused(req, plan);
+  const begun = await beginRollback(deps.store, req, plan.targetRevision, {
+    owner: req.owner,
+    maxHistory: req.maxHistory,
+    now: deps.now(),
+    ignoreLock: req.ignoreLock,
+  });
+  const op: OperationRef = { ...refOnly(req), op: 'rollback', revision: begun.pending.release.version, owner: req.owner };
+  const overridden = plan.risks.filter((r) => r.refuse);
+  if (req.force && overridden.length > 0) {
+    // The override is part of the record: "Rollback to N" stays first, as helm writes it.
+    const why = overridden.map((r) => r.kind).join(', ');
+    await updatePending(deps.store, op, op.revision, op.owner, (r) => ({
+      ...r,
+      info: { ...r.info, description: `Rollback to ${plan.targetRevision} (forced past: ${why})` },
+    }));
+  }
+  return { op, plan, resumed: false };
+}
+
+function refOnly(ref: ReleaseRef): ReleaseRef {
+  return { namespace: ref.namespace, name: ref.name };
+}
