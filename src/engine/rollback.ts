@@ -54,6 +54,7 @@ export async function planRollbackStep(deps: EngineDeps, req: RollbackRequest): 
     req,
     req.target,
   );
+  deps.kube.rediscover(); // an API version may have stopped being served since discovery was read
   const currentObjects = await manifestObjects(deps, current, req.namespace);
   const targetObjects = await manifestObjects(deps, target, req.namespace);
   const served = new Map<string, boolean>();

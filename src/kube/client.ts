@@ -281,6 +281,11 @@ export class HttpKubeClient implements KubeClient {
     return this.object(a, ctx);
   }
 
+  rediscover(): void {
+    for (const root of [...this.roots.keys()]) this.invalidate(root);
+    this.missing.clear();
+  }
+
   async resource(apiVersion: string, kind: string): Promise<{ readonly served: boolean; readonly namespaced: boolean }> {
     const info = await this.lookup(apiVersion, kind);
     return info ? { served: true, namespaced: info.namespaced } : { served: false, namespaced: false };

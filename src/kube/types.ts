@@ -72,6 +72,12 @@ export interface KubeClient {
   /** Replaces metadata.managedFields with a JSON patch guarded by resourceVersion (CSA→SSA takeover). */
   replaceManagedFields(live: KubeObject, entries: ManagedFieldsEntry[]): Promise<KubeObject>;
 
+  /**
+   * Forgets cached discovery, so the next `resource()` reads what the server serves now (a
+   * rollback plan must see an API version that stopped being served since the client started).
+   */
+  rediscover(): void;
+
   /** Whether the API server serves this apiVersion+kind, and whether the kind is namespaced. */
   resource(apiVersion: string, kind: string): Promise<{ readonly served: boolean; readonly namespaced: boolean }>;
 
