@@ -210,7 +210,10 @@ export class HttpKubeClient implements KubeClient {
 
   /** Closes idle keep-alive connections (lets a process exit at once). */
   close(): void {
-    void this.credentials?.then((c) => c.agent.destroy());
+    void this.credentials?.then(
+      (c) => c.agent.destroy(),
+      () => undefined, // never loaded: nothing to close
+    );
   }
 
   // ---- KubeClient ---------------------------------------------------------------------------
