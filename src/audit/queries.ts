@@ -1,0 +1,376 @@
+/**
+ * Reading the audit log: by release (revisions, events), by time across releases (byTime, one
+ * Query per UTC day), by actor (byActor), optionally filtered by outcome; and verify, which
+ * checks a release's hash chain. Queries only, never a Scan.
+ *
+ * Pages end at `limit` items; `cursor` (opaque: base64url JSON of DynamoDB's LastEvaluatedKey,
+ * the day being read, and a fingerprint of the query) continues where the previous page ended.
+ * A page may hold fewer than `limit` items and still have a cursor (DynamoDB stops at its own
+ * page size); the end is when no cursor comes back.
+ */
+import { QueryCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+
+import { AuditItemCorrupt, InvalidAuditQuery, InvalidCursor } from './errors.ts';
+import {
+  ActorSchema,
+  AuditRefSchema,
+  OutcomeSchema,
+  canonicalJson,
+  issueLines,
+  sha256Hex,
+  verifyChain,
+  type AuditEvent,
+  type AuditRef,
+  type ChainVerdict,
+  type Outcome,
+} from './events.ts';
+import { itemToEvent, readEventItem, type Item } from './items.ts';
+import { EVENT_PREFIX, KEYS, REV_PREFIX, actorKey, releasePk, utcDays } from './keys.ts';
+import { parseRevisionItem, type RevisionSummary } from './revisions.ts';
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Pass it back for the next page; absent on the last page. */
+  readonly cursor?: string;
+}
+
+export interface PageOptions {
+  /** Items per page, 1–1000 (default 100). */
+  readonly limit?: number;
+  readonly cursor?: string;
+  /** Oldest first (default) or newest first. */
+  readonly order?: 'asc' | 'desc';
+}
+
+export interface EventFilter {
+  /** Only events with this outcome (or any of these). A filter: pages may come back short. */
+  readonly outcome?: Outcome | readonly Outcome[];
+}
+
+export interface TimeRange {
+  /** Inclusive. */
+  readonly from: Date;
+  /** Exclusive. */
+  readonly to: Date;
+}
+
+export interface AuditQueriesOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+const MAX_LIMIT = 1000;
+const SUMMARY_ATTRIBUTES = [
+  'pk', 'sk', 'revision', 'status', 'digest', 'size', 'labels', 'chart', 'chartVersion', 'appVersion',
+  'description', 'lastDeployed', 'recordedAt', 'storage', 'objectKey',
+] as const;
+// With a filter, DynamoDB's Limit counts items before filtering: read in larger pages.
+const FILTERED_READ = 200;
+
+const CursorSchema = z.strictObject({
+  v: z.literal(1),
+  q: z.string(),
+  d: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  k: z.record(z.string(), z.strictObject({ S: z.string() })).optional(),
+});
+type Cursor = z.infer<typeof CursorSchema>;
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
+}
+
+function decodeCursor(query: string, fingerprint: string, cursor: string | undefined): Cursor | undefined {
+  if (cursor === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (e) {
+    throw new InvalidCursor(query, 'it is not a cursor this service wrote', { cause: e });
+  }
+  const parsed = CursorSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidCursor(query, 'it is not a cursor this service wrote', { cause: parsed.error });
+  if (parsed.data.q !== fingerprint) throw new InvalidCursor(query, 'it belongs to a query with other arguments');
+  return parsed.data;
+}
+
+function fingerprintOf(args: unknown): string {
+  return sha256Hex(canonicalJson(args)).slice(0, 16);
+}
+
+function pageLimit(query: string, limit: number | undefined): number {
+  const n = limit ?? 100;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw new InvalidAuditQuery(query, `limit must be an integer from 1 to ${MAX_LIMIT}, got ${n}`);
+  return n;
+}
+
+function outcomes(query: string, o: EventFilter['outcome']): Outcome[] | undefined {
+  if (o === undefined) return undefined;
+  const list = [...(typeof o === 'string' ? [o] : o)];
+  for (const x of list) {
+    if (!OutcomeSchema.safeParse(x).success) throw new InvalidAuditQuery(query, `unknown outcome ${JSON.stringify(x)}`);
+  }
+  return list.length > 0 ? list : undefined;
+}
+
+function outcomeFilter(list: Outcome[] | undefined): Partial<QueryCommandInput> {
+  if (!list) return {};
+  const names = list.map((_, i) => `:o${i}`);
+  return {
+    FilterExpression: `#outcome IN (${names.join(', ')})`,
+    ExpressionAttributeNames: { '#outcome': 'outcome' },
+    ExpressionAttributeValues: Object.fromEntries(list.map((o, i) => [names[i]!, { S: o }])),
+  };
+}
+
+/** Merges query parts (attribute values and names from several sources). */
+function mergeInput(a: QueryCommandInput, b: Partial<QueryCommandInput>): QueryCommandInput {
+  return {
+    ...a,
+    ...b,
+    ExpressionAttributeValues: { ...a.ExpressionAttributeValues, ...b.ExpressionAttributeValues },
+    ...(a.ExpressionAttributeNames || b.ExpressionAttributeNames
+      ? { ExpressionAttributeNames: { ...a.ExpressionAttributeNames, ...b.ExpressionAttributeNames } }
+      : {}),
+  };
+}
+
+function checkRange(query: string, r: Partial<TimeRange>): void {
+  for (const [name, d] of [['from', r.from], ['to', r.to]] as const) {
+    if (d !== undefined && (!(d instanceof Date) || Number.isNaN(d.getTime()))) throw new InvalidAuditQuery(query, `${name} is not a valid date`);
+  }
+  if (r.from && r.to && r.to.getTime() <= r.from.getTime()) {
+    throw new InvalidAuditQuery(query, `to (${r.to.toISOString()}) must be after from (${r.from.toISOString()})`);
+  }
+}
+
+interface Collected {
+  readonly items: Item[];
+  /** Where to continue; undefined when the query is exhausted. */
+  readonly next?: Item;
+}
+
+export class AuditQueries {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+
+  constructor(opts: AuditQueriesOptions) {
+    this.client = opts.client;
+    this.tableName = opts.tableName;
+  }
+
+  /** A release's events in chain order (seq), newest first with order 'desc'. */
+  async releaseEvents(ref: AuditRef, opts: PageOptions & EventFilter = {}): Promise<Page<AuditEvent>> {
+    const q = 'releaseEvents';
+    const r = this.ref(q, ref);
+    const list = outcomes(q, opts.outcome);
+    const limit = pageLimit(q, opts.limit);
+    const fp = fingerprintOf([q, r, list ?? null, opts.order ?? 'asc']);
+    const cursor = decodeCursor(q, fp, opts.cursor);
+    const input = mergeInput(
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: releasePk(r) }, ':prefix': { S: EVENT_PREFIX } },
+        ScanIndexForward: opts.order !== 'desc',
+        ConsistentRead: true,
+      },
+      outcomeFilter(list),
+    );
+    const got = await this.collect(input, [KEYS.partitionKey, KEYS.sortKey], limit, cursor?.k, list !== undefined);
+    return this.page(got.items.map((i) => itemToEvent(i, this.tableName)), got.next && { v: 1, q: fp, k: keyOf(got.next) });
+  }
+
+  /** A release's recorded revisions in revision order, without their bodies (AuditStore.getRevision reads one). */
+  async releaseRevisions(ref: AuditRef, opts: PageOptions = {}): Promise<Page<RevisionSummary>> {
+    const q = 'releaseRevisions';
+    const r = this.ref(q, ref);
+    const limit = pageLimit(q, opts.limit);
+    const fp = fingerprintOf([q, r, opts.order ?? 'asc']);
+    const cursor = decodeCursor(q, fp, opts.cursor);
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': { S: releasePk(r) }, ':prefix': { S: REV_PREFIX } },
+      // The bodies can be 350 KB each: a listing leaves them out. Names go through placeholders
+      // because several (size, status, storage…) are DynamoDB reserved words.
+      ProjectionExpression: SUMMARY_ATTRIBUTES.map((_, i) => `#p${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(SUMMARY_ATTRIBUTES.map((a, i) => [`#p${i}`, a])),
+      ScanIndexForward: opts.order !== 'desc',
+      ConsistentRead: true,
+    };
+    const got = await this.collect(input, [KEYS.partitionKey, KEYS.sortKey], limit, cursor?.k, false);
+    return this.page(
+      got.items.map((i) => parseRevisionItem(i, this.tableName, { body: false }).summary),
+      got.next && { v: 1, q: fp, k: keyOf(got.next) },
+    );
+  }
+
+  /** Events of every release in [from, to), in time order: one byTime Query per UTC day. */
+  async eventsByTime(range: TimeRange & PageOptions & EventFilter): Promise<Page<AuditEvent>> {
+    const q = 'eventsByTime';
+    checkRange(q, range);
+    const list = outcomes(q, range.outcome);
+    const limit = pageLimit(q, range.limit);
+    const desc = range.order === 'desc';
+    const from = range.from.toISOString();
+    const to = range.to.toISOString();
+    const fp = fingerprintOf([q, from, to, list ?? null, desc]);
+    const cursor = decodeCursor(q, fp, range.cursor);
+    // `to` is exclusive: its own day holds nothing before it when it is midnight.
+    const days = utcDays(range.from, new Date(range.to.getTime() - 1));
+    if (desc) days.reverse();
+    let i = 0;
+    if (cursor?.d !== undefined) {
+      i = days.indexOf(cursor.d);
+      if (i < 0) throw new InvalidCursor(q, `its day ${cursor.d} is outside the range`);
+    }
+    const items: Item[] = [];
+    let start = cursor?.k;
+    for (; i < days.length; i++) {
+      const remaining = limit - items.length;
+      if (remaining === 0) return this.page(items.map((x) => itemToEvent(x, this.tableName)), { v: 1, q: fp, d: days[i]! });
+      const input = mergeInput(
+        {
+          TableName: this.tableName,
+          IndexName: KEYS.byTime.indexName,
+          // timeKey is `<iso>#…`: `<iso>#…` ≥ from for events at from, and > to for events at to.
+          KeyConditionExpression: '#day = :day AND #time BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#day': KEYS.byTime.partitionKey, '#time': KEYS.byTime.sortKey },
+          ExpressionAttributeValues: { ':day': { S: `day#${days[i]!}` }, ':from': { S: from }, ':to': { S: to } },
+          ScanIndexForward: !desc,
+        },
+        outcomeFilter(list),
+      );
+      const got = await this.collect(input, indexKeyNames(KEYS.byTime), remaining, start, list !== undefined);
+      items.push(...got.items);
+      if (got.next) return this.page(items.map((x) => itemToEvent(x, this.tableName)), { v: 1, q: fp, d: days[i]!, k: keyOf(got.next) });
+      start = undefined;
+    }
+    return this.page(items.map((x) => itemToEvent(x, this.tableName)), undefined);
+  }
+
+  /** Everything one actor did (optionally within [from, to)), in time order, across releases. */
+  async eventsByActor(actor: string, opts: Partial<TimeRange> & PageOptions & EventFilter = {}): Promise<Page<AuditEvent>> {
+    const q = 'eventsByActor';
+    const a = ActorSchema.safeParse(actor);
+    if (!a.success) throw new InvalidAuditQuery(q, `actor: ${issueLines(a.error).join('; ')}`);
+    checkRange(q, opts);
+    const list = outcomes(q, opts.outcome);
+    const limit = pageLimit(q, opts.limit);
+    // Bounds below and above every ISO time when a side is open.
+    const from = opts.from?.toISOString() ?? '0000';
+    const to = opts.to?.toISOString() ?? '9999~';
+    const fp = fingerprintOf([q, actor, from, to, list ?? null, opts.order ?? 'asc']);
+    const cursor = decodeCursor(q, fp, opts.cursor);
+    const input = mergeInput(
+      {
+        TableName: this.tableName,
+        IndexName: KEYS.byActor.indexName,
+        KeyConditionExpression: '#actor = :actor AND #time BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#actor': KEYS.byActor.partitionKey, '#time': KEYS.byActor.sortKey },
+        ExpressionAttributeValues: { ':actor': { S: actorKey(actor) }, ':from': { S: from }, ':to': { S: to } },
+        ScanIndexForward: opts.order !== 'desc',
+      },
+      outcomeFilter(list),
+    );
+    const got = await this.collect(input, indexKeyNames(KEYS.byActor), limit, cursor?.k, list !== undefined);
+    return this.page(got.items.map((i) => itemToEvent(i, this.tableName)), got.next && { v: 1, q: fp, k: keyOf(got.next) });
+  }
+
+  /**
+   * Reads a release's whole event log (consistent reads) and checks its hash chain, plus that
+   * each item's key and index attributes match its event (a changed actorKey would hide an event
+   * from the actor query without touching the event). `expectHead`: a trusted newest seq and hash.
+   */
+  async verify(ref: AuditRef, opts: { expectHead?: { seq: number; hash: string } } = {}): Promise<ChainVerdict> {
+    const r = this.ref('verify', ref);
+    const raws = [];
+    let start: Item | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: releasePk(r) }, ':prefix': { S: EVENT_PREFIX } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) raws.push(readEventItem(item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const verdict = verifyChain(raws.map((x) => x.fields), opts);
+    const firstInconsistent = raws.findIndex((x) => x.inconsistent.length > 0);
+    if (firstInconsistent >= 0 && (verdict.ok || firstInconsistent < verdict.index)) {
+      const seq = firstInconsistent + 1;
+      return {
+        ok: false,
+        seq,
+        index: firstInconsistent,
+        reason: 'altered',
+        message: `event ${seq}'s item attributes ${raws[firstInconsistent]!.inconsistent.join(', ')} do not match its content`,
+      };
+    }
+    return verdict;
+  }
+
+  private ref(query: string, ref: AuditRef): AuditRef {
+    const parsed = AuditRefSchema.safeParse(ref);
+    if (!parsed.success) throw new InvalidAuditQuery(query, issueLines(parsed.error).map((l) => `release.${l}`).join('; '));
+    return parsed.data;
+  }
+
+  private page<T>(items: T[], cursor: Cursor | undefined): Page<T> {
+    return cursor ? { items, cursor: encodeCursor(cursor) } : { items };
+  }
+
+  /**
+   * Runs a query until `limit` items or the end. Without a filter, each request asks for exactly
+   * what is missing, so DynamoDB's LastEvaluatedKey is the resume point; with one, requests read
+   * ahead and a page cut short resumes after its last item (whose key attributes are the key).
+   */
+  private async collect(input: QueryCommandInput, keyNames: readonly string[], limit: number, start: Item | undefined, filtered: boolean): Promise<Collected> {
+    const items: Item[] = [];
+    let from = start;
+    for (;;) {
+      const remaining = limit - items.length;
+      const out = await this.client.send(
+        new QueryCommand({
+          ...input,
+          Limit: filtered ? Math.max(remaining, FILTERED_READ) : remaining,
+          ...(from ? { ExclusiveStartKey: from } : {}),
+        }),
+      );
+      const got = out.Items ?? [];
+      if (got.length > remaining) {
+        items.push(...got.slice(0, remaining));
+        return { items, next: pick(items.at(-1)!, keyNames, this.tableName) };
+      }
+      items.push(...got);
+      from = out.LastEvaluatedKey;
+      if (!from) return { items };
+      if (items.length === limit) return { items, next: from };
+    }
+  }
+}
+
+function indexKeyNames(index: { partitionKey: string; sortKey: string }): string[] {
+  return [KEYS.partitionKey, KEYS.sortKey, index.partitionKey, index.sortKey];
+}
+
+function pick(item: Item, names: readonly string[], table: string): Item {
+  const key: Item = {};
+  for (const n of names) {
+    const v = item[n];
+    if (v?.S === undefined) throw new AuditItemCorrupt(table, { pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' }, `key attribute ${n} is missing`);
+    key[n] = v;
+  }
+  return key;
+}
+
+function keyOf(item: Item): Record<string, { S: string }> {
+  const key: Record<string, { S: string }> = {};
+  for (const [k, v] of Object.entries(item)) key[k] = { S: v.S ?? '' };
+  return key;
+}
