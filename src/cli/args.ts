@@ -92,8 +92,8 @@ export interface RollbackCommand extends Target {
   /** The revision to roll back to; undefined (REVISION absent or 0) = the previous one. */
   readonly revision?: number;
   readonly dryRun: DryRunStrategy;
-  /** --force-replace, or its deprecated alias --force. */
-  readonly forceReplace: boolean;
+  /** --force: roll back although the plan refuses it (helmstep's meaning; helm's --force-replace is not offered). */
+  readonly force: boolean;
   readonly wait: WaitStrategy;
   readonly waitForJobs: boolean;
   readonly timeoutMs: number;
@@ -675,7 +675,7 @@ function build(name: CommandName, args: readonly string[], flags: Flags): Comman
         ...target,
         ...revision(rev),
         dryRun: (flags.string('dry-run') ?? 'none') as DryRunStrategy,
-        forceReplace: flags.bool('force-replace') || flags.bool('force'),
+        force: flags.bool('force'),
         wait: (flags.string('wait') ?? 'hookOnly') as WaitStrategy,
         waitForJobs: flags.bool('wait-for-jobs'),
         timeoutMs,

@@ -208,8 +208,7 @@ export const FLAGS: Readonly<Record<CommandName, readonly FlagSpec[]>> = {
   rollback: [
     cleanupOnFail('rollback'),
     DRY_RUN,
-    { name: 'force-replace', kind: 'bool', help: 'force resource updates by replacement' },
-    { name: 'force', kind: 'bool', help: 'deprecated', deprecated: 'use --force-replace instead' },
+    { name: 'force', kind: 'bool', help: 'roll back even when the plan refuses it (API version not served, migration since the target, storage change); recorded in the description' },
     HISTORY_MAX,
     TIMEOUT,
     WAIT,
@@ -293,7 +292,13 @@ Values come from --values/-f files (the right-most wins), then --set and --set-s
 given (the last wins). --wait=watcher waits until the release's resources are ready (up to
 --timeout); --rollback-on-failure rolls back to the last successful revision when the upgrade fails.`,
   rollback: `Rolls a release back to a previous revision: the revision's chart, values and manifest become
-a new revision. REVISION 0 or no REVISION means the previous revision.`,
+a new revision. REVISION 0 or no REVISION means the previous revision.
+
+The rollback is planned first and refused, with the reason, when the target uses an API version
+the cluster no longer serves, when a migration hook (helmstep.dev/migration: "true") ran in a
+later revision (fix forward instead), or when storage would change; --force overrides that and
+records it in the revision's description. Objects changed outside helm (kubectl edit) are
+reported. --dry-run prints the plan and a diff and changes nothing.`,
   test: "Runs the release's test hooks (helm.sh/hook: test) and reports each one's phase.",
   unlock: `A release whose newest revision is pending-install, pending-upgrade or pending-rollback is
 locked: helm and helmstep refuse to change it. When the operation that holds the lock crashed,

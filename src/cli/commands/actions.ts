@@ -154,7 +154,7 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
       return 0;
     }
     case 'rollback': {
-      const request = { ...ref, target: cmd.revision ?? 0, force: cmd.forceReplace, maxHistory: cmd.historyMax, ignoreLock: true };
+      const request = { ...ref, target: cmd.revision ?? 0, force: cmd.force, maxHistory: cmd.historyMax, ignoreLock: true };
       if (cmd.dryRun !== 'none') {
         const plan = await planRollbackStep(deps, { ...request, owner: 'dry-run' });
         const history = await deps.store.history(ref);

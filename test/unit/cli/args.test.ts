@@ -41,7 +41,7 @@ const CHART_DEFAULTS = {
 } as const;
 const ROLLBACK_DEFAULTS = {
   dryRun: 'none',
-  forceReplace: false,
+  force: false,
   wait: 'hookOnly',
   waitForJobs: false,
   timeoutMs: 300_000,
@@ -163,9 +163,8 @@ describe('parseCommandLine: rollback, test, unlock', () => {
     ['rollback web -- 3', { kind: 'rollback', release: 'web', revision: 3, ...ROLLBACK_DEFAULTS }],
     [
       'rollback web 2 --dry-run --force --wait --wait-for-jobs --timeout 90s --cleanup-on-fail --history-max 4 -n shop',
-      { kind: 'rollback', release: 'web', revision: 2, namespace: 'shop', dryRun: 'client', forceReplace: true, wait: 'watcher', waitForJobs: true, timeoutMs: 90_000, cleanupOnFail: true, historyMax: 4 },
+      { kind: 'rollback', release: 'web', revision: 2, namespace: 'shop', dryRun: 'client', force: true, wait: 'watcher', waitForJobs: true, timeoutMs: 90_000, cleanupOnFail: true, historyMax: 4 },
     ],
-    ['rollback web --force-replace', { kind: 'rollback', release: 'web', ...ROLLBACK_DEFAULTS, forceReplace: true }],
     ['test web', { kind: 'test', release: 'web', timeoutMs: 300_000, logs: false }],
     ['test web --logs --timeout 2m', { kind: 'test', release: 'web', timeoutMs: 120_000, logs: true }],
     ['unlock web', { kind: 'unlock', release: 'web', force: false }],
@@ -304,7 +303,7 @@ describe('parseArgv: deprecation notices, worded as helm prints them', () => {
   it.each<[string, string[]]>([
     ['upgrade web ./chart', []],
     ['upgrade web ./chart --atomic', ['Flag --atomic has been deprecated, use --rollback-on-failure instead']],
-    ['rollback web --force', ['Flag --force has been deprecated, use --force-replace instead']],
+    ['rollback web --force', []],
     ['unlock web --force', []],
     ['upgrade web ./chart --wait=true', ['level=WARN msg="--wait=true is deprecated (boolean value) and can be replaced with --wait=watcher"']],
     ['rollback web --dry-run=false', [`level=WARN msg="boolean '--dry-run=false' flag is deprecated and must be replaced with '--dry-run=none'"`]],
