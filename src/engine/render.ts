@@ -70,7 +70,8 @@ export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<
     const begun = await beginInstall(
       deps.store,
       { ...asSsa, name: req.name, namespace: req.namespace, ...(req.labels ? { labels: req.labels } : {}) },
-      { owner: req.owner, maxHistory: req.maxHistory },
+      // upgrade --install over an uninstalled release replaces it, as helm's upgrade command does.
+      { owner: req.owner, maxHistory: req.maxHistory, replace: req.mode === 'upgrade' },
     );
     return { ...opFor(req, begun.pending.release.version, 'pending-install'), resumed: false };
   }
