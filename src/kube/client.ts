@@ -284,6 +284,7 @@ export class HttpKubeClient implements KubeClient {
     return this.object(a, ctx);
   }
 
+  /** Forgets every discovery answer and confirmed miss: the next lookup reads the server again. */
   rediscover(): void {
     for (const root of [...this.roots.keys()]) this.invalidate(root);
     this.missing.clear();

@@ -57,9 +57,10 @@ afterAll(() => rmSync(chartRoot, { recursive: true, force: true }));
 
 // ---- helpers ----------------------------------------------------------------------------------
 
+/** The real kubectl; HOME is the test's temporary folder, so its discovery cache lands there. */
 function kubectl(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(inject('kubectl'), [...args, '--kubeconfig', inject('kubeconfig')], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
+    execFile(inject('kubectl'), [...args, '--kubeconfig', inject('kubeconfig')], { env: { PATH: process.env.PATH, HOME: chartRoot, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });

@@ -159,6 +159,18 @@ describe('HttpKubeClient', () => {
     client.close();
   });
 
+  it('reads discovery again after rediscover(), and only then', async () => {
+    const { kc, seen } = await serve((req) => aggregated(req) ?? { status: 404, body: {} });
+    const client = openKubeClient(kc);
+    await client.resource('v1', 'ConfigMap');
+    await client.resource('v1', 'Namespace');
+    expect(seen.map((s) => s.url)).toEqual(['/api']);
+    client.rediscover();
+    expect(await client.resource('v1', 'Namespace')).toEqual({ served: true, namespaced: false });
+    expect(seen.map((s) => s.url)).toEqual(['/api', '/api']);
+    client.close();
+  });
+
   it('sends server-side apply as helm does and reports a 201 as created', async () => {
     const { kc, seen } = await serve((req) => aggregated(req) ?? { status: 201, body: { kind: 'ConfigMap', metadata: { name: 'c' } } });
     const client = openKubeClient(kc);
