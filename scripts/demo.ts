@@ -1,84 +1,86 @@
 /**
  * `npm run demo` - the embedded default, end to end on real parts: a local Kubernetes control
- * plane (built and cached on first run), the real helm 4 and helm 3 binaries, and helmstep
- * sharing one release with them through the cluster's Helm release Secrets.
+ * plane (built and cached on first run), the real helm 4 and helm 3 binaries, and helmstep's
+ * release engine acting on one release with them through the cluster's Helm release Secrets.
  *
- * What it shows today (the Step Functions deploy pipeline arrives with its own issue):
- *   1. helm 4 installs the sample chart; kwok plays the nodes, so the Deployment becomes Available;
- *   2. helm 3 upgrades it through its pre-upgrade backup hook Job;
- *   3. helmstep reads those records: history, status, values, diff between the revisions;
- *   4. helmstep takes the release's lock (a pending-upgrade record rendered by helm's engine),
- *      helm upgrade is refused with helm's own error, and helmstep records the upgrade failed;
- *   5. helm rolls back onto helmstep's records; helmstep's history shows every step.
- * Pass `--keep` to leave the control plane running (stop it with `npm run cluster:down`).
+ * The story of a release (each part says in one line what it shows):
+ *   1. helmstep installs the sample chart (Deployment, Service, ConfigMap; kwok plays the nodes);
+ *   2. helmstep upgrades it: the pre-upgrade backup hook, the apply, the readiness wait, and the
+ *      post-upgrade migration hook, which is recorded with the revision;
+ *   3. an upgrade with a crash-looping image and --atomic fails its wait and is rolled back;
+ *   4. a rollback to revision 1 is planned (--dry-run), then refused: a migration ran since;
+ *   5. the rollback is forced, and the override is recorded in the revision's description;
+ *   6. helm 3 and helm 4 take over: helm upgrades helmstep's release, helmstep rolls helm's back;
+ *   7. `helmstep history` beside the real `helm history` of the same release.
+ * Pass `--keep` to leave the control plane running (stop it with the kill line it prints).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beginUpgrade, failOperation } from '../src/actions/index.ts';
-import { renderRelease } from '../src/chart/render.ts';
 import { startControlPlane } from '../src/local/controlplane/start.ts';
 import { ensureHelm } from '../src/local/helm-binaries.ts';
-import { connect } from '../src/store/kube.ts';
 
 const chart = fileURLToPath(new URL('../test/fixtures/charts/webapp', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const keep = process.argv.includes('--keep');
 
-function step(title: string): void {
+function part(title: string): void {
   console.log(`\n=== ${title}`);
 }
 
 async function main(): Promise<void> {
+  const started = Date.now();
   const [helm4, helm3] = await Promise.all([ensureHelm(4), ensureHelm(3)]);
   const dir = mkdtempSync(join(tmpdir(), 'helmstep-demo-'));
   const plane = await startControlPlane({ dir, detached: keep });
-  const env = { ...process.env, KUBECONFIG: plane.kubeconfig, HELM_CONFIG_HOME: join(dir, 'helm'), HELM_CACHE_HOME: join(dir, 'helm'), HELM_DATA_HOME: join(dir, 'helm') };
+  const env = {
+    ...process.env,
+    KUBECONFIG: plane.kubeconfig,
+    HELMSTEP_HELM: helm4.helm,
+    HELM_CONFIG_HOME: join(dir, 'helm'),
+    HELM_CACHE_HOME: join(dir, 'helm'),
+    HELM_DATA_HOME: join(dir, 'helm'),
+  };
   const sh = (bin: string, args: string[], allowFail = false) => {
-    console.log(`$ ${bin.split('/').at(-1)} ${args.join(' ')}`);
+    const label = bin === process.execPath ? 'helmstep' : bin === helm3.helm ? 'helm3' : (bin.split('/').at(-1) ?? bin);
+    const shown = bin === process.execPath ? args.slice(3) : args;
+    console.log(`$ ${label} ${shown.join(' ')}`);
     const r = spawnSync(bin, args, { env, encoding: 'utf8' });
+    process.stdout.write(r.stderr); // progress first: it happened before the summary
     process.stdout.write(r.stdout);
-    process.stdout.write(r.stderr);
-    if (r.status !== 0 && !allowFail) throw new Error(`${bin} ${args.join(' ')} failed`);
+    if (r.status !== 0 && !allowFail) throw new Error(`${label} ${shown.join(' ')} failed (exit ${r.status})`);
   };
-  const helmstep = (args: string[]) => {
-    console.log(`$ helmstep ${args.join(' ')}`);
-    process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], { env, encoding: 'utf8' }));
-  };
+  const helmstep = (args: string[], allowFail = false) => sh(process.execPath, ['--import', 'tsx', cli, ...args], allowFail);
   try {
     const ns = ['-n', 'demo'];
     sh(helm4.kubectl, ['create', 'namespace', 'demo']);
 
-    step('1. helm 4 installs the sample chart (a Deployment, a Service, a ConfigMap, a backup hook)');
-    sh(helm4.helm, ['install', 'web', chart, ...ns, '--wait', '--timeout', '2m']);
-    sh(helm4.kubectl, ['get', 'deployment,pods', ...ns]);
+    part('1. helmstep installs the sample chart and waits until it is ready');
+    helmstep(['install', 'web', chart, ...ns, '--set', 'message=v1', '--wait', '--timeout', '2m']);
 
-    step('2. helm 3 upgrades it; the pre-upgrade backup hook Job runs first');
-    sh(helm3.helm, ['upgrade', 'web', chart, ...ns, '--set', 'message=hello from v2', '--wait', '--timeout', '2m']);
-    sh(helm4.kubectl, ['get', 'jobs', ...ns]);
+    part('2. helmstep upgrades it: backup hook, apply, readiness, then the migration hook (recorded with the revision)');
+    helmstep(['upgrade', 'web', chart, ...ns, '--set', 'message=v2', '--set', 'migration.enabled=true', '--wait', '--timeout', '2m']);
 
-    step('3. helmstep reads the records helm wrote');
+    part('3. a crash-looping image with --atomic: the wait fails and helmstep rolls back to the last good revision');
+    helmstep(['upgrade', 'web', chart, ...ns, '--set', 'message=v3', '--set', 'podBehaviour=crashloop', '--atomic', '--timeout', '10s'], true);
+
+    part('4. a rollback to revision 1 is planned, then refused: a migration ran since (forward-fix)');
+    helmstep(['rollback', 'web', '1', ...ns, '--dry-run']);
+    helmstep(['rollback', 'web', '1', ...ns], true);
+
+    part('5. the rollback is forced; the override is recorded in the revision');
+    helmstep(['rollback', 'web', '1', ...ns, '--force', '--wait']);
+
+    part('6. helm takes over: helm 3 upgrades helmstep’s release, helmstep rolls helm’s revision back');
+    sh(helm3.helm, ['upgrade', 'web', chart, ...ns, '--set', 'message=from helm 3']);
+    helmstep(['rollback', 'web', ...ns, '--wait']);
+
+    part('7. helmstep history beside the real helm history of the same release');
     helmstep(['history', 'web', ...ns]);
-    helmstep(['get', 'values', 'web', ...ns]);
-    helmstep(['diff', 'web', '1', '2', ...ns]);
-
-    step('4. helmstep takes the lock with a pending-upgrade record (rendered by helm’s engine)');
-    const { store } = connect({ kubeconfig: plane.kubeconfig });
-    const ref = { namespace: 'demo', name: 'web' };
-    const rendered = await renderRelease({ ref, chart, set: ['message=hello from v3'], helm: helm4.helm, kubeconfig: plane.kubeconfig });
-    const owner = 'demo-step-4';
-    const { pending } = await beginUpgrade(store, ref, rendered, { owner });
-    console.log(`helmstep wrote revision ${pending.release.version}: ${pending.release.info.status} "${pending.release.info.description}"`);
-    sh(helm4.helm, ['upgrade', 'web', chart, ...ns, '--set', 'message=someone else'], true);
-    await failOperation(store, ref, pending.release.version, 'upgrade', new Error('demo: stopped before applying anything'), { owner });
-    helmstep(['history', 'web', ...ns]);
-
-    step('5. helm rolls back onto helmstep’s records');
-    sh(helm4.helm, ['rollback', 'web', '1', ...ns, '--wait']);
-    helmstep(['history', 'web', ...ns]);
-    helmstep(['status', 'web', ...ns]);
+    sh(helm4.helm, ['history', 'web', ...ns]);
+    console.log(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (keep) console.log(`\ncontrol plane left running: export KUBECONFIG=${plane.kubeconfig}\nstop it with: kill ${Object.values(plane.pids).join(' ')}`);
   } finally {
     if (!keep) {

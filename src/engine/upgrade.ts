@@ -48,9 +48,12 @@ export async function upgradeStep(deps: EngineDeps, op: OperationRef, opts: Upgr
     targetObjects.map((object) => ({ source: '', object })),
     'install',
   ).map((m) => withOwnership(m.object, op.name, ns));
-  const previousMethod = previous?.release.apply_method ?? '';
-  // Rollback always migrates helm's client-side fields (helm: UpgradeClientSideFieldManager(true)).
-  const takeOverClientSide = previous !== undefined && (op.op === 'rollback' || previousMethod !== 'ssa');
+  // helm's client-side field ownership is moved to server-side apply when the live objects may
+  // still carry it: the replaced revision was applied client-side (helm 3, or helm 4 with
+  // --server-side=false). helm's rollback always tries; after a server-side revision there is
+  // nothing to move (whoever applied it took the fields over), so helmstep spares a GET per object.
+  const clientSide = (rel: { apply_method?: string } | undefined) => rel !== undefined && (rel.apply_method ?? '') !== 'ssa';
+  const takeOverClientSide = clientSide(previous?.release);
   const result = await applyRelease(deps.kube, {
     release: op.name,
     namespace: ns,
