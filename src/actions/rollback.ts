@@ -22,6 +22,10 @@ export interface BeginRollbackOptions {
   readonly now?: Date;
   /** Roll back over another operation's pending record, as helm does. */
   readonly ignoreLock?: boolean;
+  /** How this rollback applies (helmstep: "ssa"); default the target's, as helm's `auto`. */
+  readonly applyMethod?: string;
+  /** Replaces "Rollback to N" (a forced rollback says what it overrode, after those words). */
+  readonly description?: string;
 }
 
 export interface BegunRollback extends Begun {
@@ -33,7 +37,7 @@ export interface BegunRollback extends Begun {
 
 /** The N of "Rollback to N". */
 function targetOfDescription(description: string | undefined): number | undefined {
-  const m = /^Rollback to (\d+)$/.exec(description ?? '');
+  const m = /^Rollback to (\d+)\b/.exec(description ?? '');
   return m ? Number(m[1]) : undefined;
 }
 
@@ -64,7 +68,10 @@ export async function beginRollback(
     target,
   );
   const targetStored = storedOf(history, plan.target);
-  const rec = newRollbackRecord(plan.current, plan.target, opts.now ?? new Date(), withoutOwner(targetStored.labels));
+  const base = newRollbackRecord(plan.current, plan.target, opts.now ?? new Date(), withoutOwner(targetStored.labels));
+  const release = { ...base.release, info: { ...base.release.info, ...(opts.description ? { description: opts.description } : {}) } };
+  if (opts.applyMethod) release.apply_method = opts.applyMethod;
+  const rec = { ...base, release };
   const written = await createThenPrune(store, ref, history, rec, opts.owner, opts.maxHistory ?? DEFAULT_MAX_HISTORY);
   return {
     ...written,

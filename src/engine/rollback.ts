@@ -8,7 +8,7 @@
  * `dryRun` only plans: nothing is written. Throws RollbackRefused (stop: a person decides),
  * ReleaseNotFound, RevisionNotFound, InvalidRevision, OperationInProgress.
  */
-import { beginRollback, updatePending } from '../actions/index.ts';
+import { beginRollback } from '../actions/index.ts';
 import { detectDrift } from '../kube/apply.ts';
 import { withOwnership } from '../kube/manifest.ts';
 import { HelmstepError, OperationInProgress, type ReleaseRef } from '../release/errors.ts';
@@ -93,22 +93,18 @@ export async function rollbackStep(
   }
   const plan = await planRollbackStep(deps, req);
   if (plan.refused && !req.force) throw new RollbackRefused(req, plan);
+  const overridden = plan.risks.filter((r) => r.refuse);
+  // A forced override is part of the record: "Rollback to N" stays first, as helm writes it.
+  const forced = req.force && overridden.length > 0 ? ` (forced past: ${overridden.map((r) => r.kind).join(', ')})` : '';
   const begun = await beginRollback(deps.store, req, plan.targetRevision, {
     owner: req.owner,
     maxHistory: req.maxHistory,
     now: deps.now(),
     ignoreLock: req.ignoreLock,
+    applyMethod: 'ssa',
+    ...(forced ? { description: `Rollback to ${plan.targetRevision}${forced}` } : {}),
   });
   const op: OperationRef = { ...refOnly(req), op: 'rollback', revision: begun.pending.release.version, owner: req.owner };
-  const overridden = plan.risks.filter((r) => r.refuse);
-  if (req.force && overridden.length > 0) {
-    // The override is part of the record: "Rollback to N" stays first, as helm writes it.
-    const why = overridden.map((r) => r.kind).join(', ');
-    await updatePending(deps.store, op, op.revision, op.owner, (r) => ({
-      ...r,
-      info: { ...r.info, description: `Rollback to ${plan.targetRevision} (forced past: ${why})` },
-    }));
-  }
   return { op, plan, resumed: false };
 }
 
