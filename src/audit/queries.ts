@@ -31,6 +31,11 @@ import { parseRevisionItem, type RevisionSummary } from './revisions.ts';
 
 export interface Page<T> {
   readonly items: T[];
+  /**
+   * Items of this page that do not decode (changed outside the service), left out of `items`;
+   * each names its key. Run verify on their releases.
+   */
+  readonly corrupt?: AuditItemCorrupt[];
   /** Pass it back for the next page; absent on the last page. */
   readonly cursor?: string;
 }
@@ -178,7 +183,7 @@ export class AuditQueries {
       outcomeFilter(list),
     );
     const got = await this.collect(input, [KEYS.partitionKey, KEYS.sortKey], limit, cursor?.k, list !== undefined);
-    return this.page(got.items.map((i) => itemToEvent(i, this.tableName)), got.next && { v: 1, q: fp, k: keyOf(got.next) });
+    return this.page(got.items, this.event, got.next && { v: 1, q: fp, k: keyOf(got.next) });
   }
 
   /** A release's recorded revisions in revision order, without their bodies (AuditStore.getRevision reads one). */
@@ -201,7 +206,8 @@ export class AuditQueries {
     };
     const got = await this.collect(input, [KEYS.partitionKey, KEYS.sortKey], limit, cursor?.k, false);
     return this.page(
-      got.items.map((i) => parseRevisionItem(i, this.tableName, { body: false }).summary),
+      got.items,
+      (i) => parseRevisionItem(i, this.tableName, { body: false }).summary,
       got.next && { v: 1, q: fp, k: keyOf(got.next) },
     );
   }
@@ -229,7 +235,7 @@ export class AuditQueries {
     let start = cursor?.k;
     for (; i < days.length; i++) {
       const remaining = limit - items.length;
-      if (remaining === 0) return this.page(items.map((x) => itemToEvent(x, this.tableName)), { v: 1, q: fp, d: days[i]! });
+      if (remaining === 0) return this.page(items, this.event, { v: 1, q: fp, d: days[i]! });
       const input = mergeInput(
         {
           TableName: this.tableName,
@@ -244,10 +250,10 @@ export class AuditQueries {
       );
       const got = await this.collect(input, indexKeyNames(KEYS.byTime), remaining, start, list !== undefined);
       items.push(...got.items);
-      if (got.next) return this.page(items.map((x) => itemToEvent(x, this.tableName)), { v: 1, q: fp, d: days[i]!, k: keyOf(got.next) });
+      if (got.next) return this.page(items, this.event, { v: 1, q: fp, d: days[i]!, k: keyOf(got.next) });
       start = undefined;
     }
-    return this.page(items.map((x) => itemToEvent(x, this.tableName)), undefined);
+    return this.page(items, this.event, undefined);
   }
 
   /** Everything one actor did (optionally within [from, to)), in time order, across releases. */
@@ -275,7 +281,7 @@ export class AuditQueries {
       outcomeFilter(list),
     );
     const got = await this.collect(input, indexKeyNames(KEYS.byActor), limit, cursor?.k, list !== undefined);
-    return this.page(got.items.map((i) => itemToEvent(i, this.tableName)), got.next && { v: 1, q: fp, k: keyOf(got.next) });
+    return this.page(got.items, this.event, got.next && { v: 1, q: fp, k: keyOf(got.next) });
   }
 
   /**
@@ -321,8 +327,21 @@ export class AuditQueries {
     return parsed.data;
   }
 
-  private page<T>(items: T[], cursor: Cursor | undefined): Page<T> {
-    return cursor ? { items, cursor: encodeCursor(cursor) } : { items };
+  private readonly event = (item: Item): AuditEvent => itemToEvent(item, this.tableName);
+
+  /** Decodes a page; items that do not decode are reported beside it, not thrown, so one tampered item cannot hide the rest. */
+  private page<T>(raw: Item[], decode: (item: Item) => T, cursor: Cursor | undefined): Page<T> {
+    const items: T[] = [];
+    const corrupt: AuditItemCorrupt[] = [];
+    for (const item of raw) {
+      try {
+        items.push(decode(item));
+      } catch (e) {
+        if (!(e instanceof AuditItemCorrupt)) throw e;
+        corrupt.push(e);
+      }
+    }
+    return { items, ...(corrupt.length > 0 ? { corrupt } : {}), ...(cursor ? { cursor: encodeCursor(cursor) } : {}) };
   }
 
   /**
