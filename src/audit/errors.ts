@@ -96,6 +96,20 @@ export class AuditRecordTooLarge extends HelmstepError {
   }
 }
 
+/** A revision's body is in the object store, and this audit store was given none. */
+export class AuditObjectStoreMissing extends HelmstepError {
+  override readonly name = 'AuditObjectStoreMissing';
+  readonly reason = 'AuditObjectStoreMissing';
+  constructor(
+    readonly ref: AuditRef,
+    readonly revision: number,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`revision ${revision} of ${refText(ref)} keeps its record in object ${key}, and this audit store has no object store; configure one (objects) to read it`, options);
+  }
+}
+
 /** Bytes read back from the object store (or an inline record) do not hash to the recorded digest. */
 export class AuditDigestMismatch extends HelmstepError {
   override readonly name = 'AuditDigestMismatch';

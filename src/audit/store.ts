@@ -28,6 +28,7 @@ import {
   AuditAppendContention,
   AuditDigestMismatch,
   AuditItemCorrupt,
+  AuditObjectStoreMissing,
   AuditRecordTooLarge,
   AuditRefMismatch,
   InvalidAuditEvent,
@@ -302,9 +303,7 @@ export class AuditStore {
       text = record!;
       where = `the table item ${revisionSk(revision)}`;
     } else {
-      if (!this.objects) {
-        throw new AuditRecordTooLarge(r, revision, summary.size, this.inlineLimit);
-      }
+      if (!this.objects) throw new AuditObjectStoreMissing(r, revision, summary.objectKey!);
       text = Buffer.from(await this.objects.get(summary.objectKey!)).toString('utf8');
       where = `object ${summary.objectKey!}`;
     }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AuditDigestMismatch,
+  AuditObjectStoreMissing,
   AuditRecordTooLarge,
   AuditRefMismatch,
   INLINE_LIMIT_BYTES,
@@ -77,6 +78,7 @@ describe('revision copies', () => {
     expect(back!.release).toEqual(big);
     expect(sha256Hex(back!.text)).toBe(digest);
     expect(await store.putRevision(ref, big)).toMatchObject({ written: false, sameContent: true });
+    await expect(t.store().getRevision(ref, 2)).rejects.toBeInstanceOf(AuditObjectStoreMissing);
   });
 
   it('refuses a large record without an object store, writing nothing', async () => {
