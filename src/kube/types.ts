@@ -27,7 +27,8 @@ export interface KubeObject {
 
 export interface ManagedFieldsEntry {
   manager?: string;
-  operation?: 'Apply' | 'Update' | string;
+  /** 'Apply' or 'Update' (kept open: the API may add operations). */
+  operation?: string;
   apiVersion?: string;
   time?: string;
   fieldsType?: string;
