@@ -11,25 +11,16 @@ import {
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { KEYS } from '../src/audit/keys.ts';
 import { throwIfProblems } from './props-error.ts';
 
 /**
  * Attribute and index names of the audit table: the contract between this construct and the
- * audit store in `src/` (which computes the values). Change a name here and every stored item
- * and every auditor query changes with it — treat it as a data format.
+ * audit store in `src/audit/` (which computes the values), defined once there so Lambdas need not
+ * load aws-cdk-lib. Change a name and every stored item and every auditor query changes with it —
+ * treat it as a data format.
  */
-export const AUDIT_TABLE_SCHEMA = {
-  /** Partition key: `release#<cluster>/<namespace>/<name>`. */
-  partitionKey: 'pk',
-  /** Sort key: `rev#<revision, zero-padded>` or `event#<iso-time>#<id>`. */
-  sortKey: 'sk',
-  /** Digits of a zero-padded revision: Helm revisions are int32, at most 10 digits. */
-  revisionDigits: 10,
-  /** Auditor index: everything one actor did, in time order. */
-  byActor: { indexName: 'byActor', partitionKey: 'actorKey', sortKey: 'timeKey' },
-  /** Auditor index: everything that happened on one UTC day, in time order, across releases. */
-  byTime: { indexName: 'byTime', partitionKey: 'dayKey', sortKey: 'timeKey' },
-} as const;
+export const AUDIT_TABLE_SCHEMA = KEYS;
 
 /** Removal policies that make sense for a DynamoDB table (SNAPSHOT does not exist for it). */
 const TABLE_REMOVAL_POLICIES: readonly RemovalPolicy[] = [
@@ -133,31 +124,30 @@ export function auditTableProblems(
  *
  * ## Key design (single table)
  *
- * | item       | `pk`                                  | `sk`                          |
- * | ---------- | ------------------------------------- | ----------------------------- |
- * | revision   | `release#<cluster>/<namespace>/<name>`| `rev#0000000042`              |
- * | event      | `release#<cluster>/<namespace>/<name>`| `event#<iso-time>#<id>`       |
+ * | item      | `pk`                                   | `sk`                          |
+ * | --------- | -------------------------------------- | ----------------------------- |
+ * | revision  | `release#<cluster>/<namespace>/<name>` | `rev#0000000042`              |
+ * | event     | same                                   | `event#<seq, 12 digits>`      |
+ * | idem key  | same                                   | `idem#<sha256 hex>`           |
  *
  * - `/` cannot occur in cluster, namespace or release names, so the key parses unambiguously.
- * - One partition per release: `pk = :release AND begins_with(sk, 'rev#')` is the release's
- *   history in revision order (revisions are zero-padded to 10 digits, the width of Helm's int32,
- *   so string order is numeric order); `begins_with(sk, 'event#')` is its event log in time
- *   order. `<iso-time>` is `Date.prototype.toISOString()` (UTC, milliseconds, fixed width).
- * - Events are what happened around revisions: a step started/finished/failed, a lock refused,
- *   an alarm fired, a rollback was decided. `<id>` makes two events in one millisecond distinct.
- * - Append-only, and idempotent under retries: every write is a single conditional
- *   `PutItem … ConditionExpression: attribute_not_exists(pk)` (no transactions, no updates, no
- *   deletes, no TTL). A retried Lambda must compute the *same* key — take the time from the
- *   Step Functions context (`$$.State.EnteredTime`) and the id from the execution and state
- *   name, not from the Lambda's clock — so the retry's put fails its condition and changes nothing.
- *   {@link AuditTable.grantAppend} grants `PutItem` only, so writers cannot rewrite history.
+ * - One partition per release: `begins_with(sk, 'rev#')` is the release's history in revision
+ *   order (zero-padded to 10 digits, the width of Helm's int32); `begins_with(sk, 'event#')` its
+ *   event log in the order of its per-release sequence number, which is also the order of the
+ *   hash chain (each event carries the hash of the one before, so `helmstep audit verify` finds an
+ *   altered, removed or reordered event).
+ * - Append-only and idempotent under retries: every write is a single conditional PutItem
+ *   (`attribute_not_exists`): two writers of the same next event collide on one key instead of
+ *   interleaving, and a retried append finds its `idem#` item and writes nothing new (no
+ *   transactions, no updates, no deletes, no TTL). {@link AuditTable.grantAppend} grants
+ *   `PutItem` only, so writers cannot rewrite history.
  *
  * ## Auditor indexes (two sparse GSIs sharing a sort key)
  *
  * | index      | partition key                  | sort key (`timeKey`)                         |
  * | ---------- | ------------------------------ | -------------------------------------------- |
- * | `byActor`  | `actorKey` = `actor#<actor>`   | `<iso-time>#<cluster>/<namespace>/<name>`    |
- * | `byTime`   | `dayKey` = `day#<YYYY-MM-DD>`  | `<iso-time>#<cluster>/<namespace>/<name>`    |
+ * | `byActor`  | `actorKey` = `actor#<actor>`   | `<iso-time>#<cluster>/<namespace>/<name>#<seq>` |
+ * | `byTime`   | `dayKey` = `day#<YYYY-MM-DD>`  | `<iso-time>#<cluster>/<namespace>/<name>#<seq>` |
  *
  * - "What did alice do last week": query `byActor` with `actorKey = actor#alice AND timeKey BETWEEN`.
  * - "What ran anywhere on 2026-11-24 between 14:00 and 15:00": query `byTime` with
