@@ -171,7 +171,8 @@ async function atomicRollback(deps: EngineDeps, op: OperationRef, err: unknown, 
       timeoutMs: opts.timeoutMs,
       cleanupOnFail: opts.cleanupOnFail,
       forceConflicts: opts.forceConflicts,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      // Not the run's signal: after a Ctrl-C the rollback must still happen (a second Ctrl-C
+      // ends the process at once, as helm's does).
       ...(opts.pollSeconds ? { pollSeconds: opts.pollSeconds } : {}),
     });
   } catch (rollErr) {
