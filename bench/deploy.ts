@@ -206,32 +206,43 @@ const builtCli = (root: string, command: string, note: string): CliChoice => ({
   note,
 });
 
+/** Compiles the CLI with tsconfig.build.json into `workdir`, leaving the repo's dist/ alone. */
+function compileCli(workdir: string, log: (m: string) => void): CliChoice | undefined {
+  const out = join(workdir, 'dist');
+  log(`deploy: compiling the CLI into ${out} (tsconfig.build.json)`);
+  // Synchronous on purpose: nothing else runs while it compiles. tsc exits non-zero on type
+  // errors (files being edited) but still emits: whether main.js exists decides.
+  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', out], { cwd: REPO, stdio: 'ignore' });
+  if (!existsSync(join(out, 'src/cli/main.js'))) return undefined;
+  // The compiled files resolve packages from the nearest node_modules up their path.
+  if (!existsSync(join(workdir, 'node_modules'))) symlinkSync(join(REPO, 'node_modules'), join(workdir, 'node_modules'), 'dir');
+  return builtCli(out, 'node <tsc -p tsconfig.build.json output>/src/cli/main.js', 'compiled for this run into a temporary directory');
+}
+
 /**
- * Which helmstep CLI the bench runs. HELMSTEP_BENCH_CLI: `auto` (default: `dist/` from
- * `npm run build` when it exists and is not older than src/, else tsx), `tsx`, `dist`, or
- * `build` (compile with tsconfig.build.json into `workdir`, leaving the repo's dist/ alone).
+ * Which helmstep CLI the bench runs (the contender), and a built copy as a reference row when
+ * the contender runs under tsx. HELMSTEP_BENCH_CLI: `auto` (default: `dist/` from
+ * `npm run build` when it exists and is not older than src/, else tsx plus a copy compiled
+ * for the run), `tsx` (no compiled copy), `dist`, or `build` (the compiled copy is the contender).
  */
-export function chooseCli(mode: string, workdir: string, log: (m: string) => void): CliChoice {
+export function chooseCli(mode: string, workdir: string, log: (m: string) => void): { contender: CliChoice; built?: CliChoice } {
   const dist = join(REPO, 'dist');
   const distMain = join(dist, 'src/cli/main.js');
-  if (mode === 'tsx') return tsxCli('HELMSTEP_BENCH_CLI=tsx');
+  if (mode === 'tsx') return { contender: tsxCli('HELMSTEP_BENCH_CLI=tsx') };
   if (mode === 'build') {
-    const out = join(workdir, 'dist');
-    log(`compiling the CLI into ${out} (tsconfig.build.json)`);
-    // Synchronous on purpose: nothing else runs while it compiles. tsc exits non-zero on type
-    // errors (files being edited) but still emits: whether main.js exists decides.
-    spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', out], { cwd: REPO, stdio: 'ignore' });
-    if (!existsSync(join(out, 'src/cli/main.js'))) return tsxCli('HELMSTEP_BENCH_CLI=build, but the compile emitted nothing: fell back to tsx');
-    // The compiled files resolve packages from the nearest node_modules up their path.
-    symlinkSync(join(REPO, 'node_modules'), join(workdir, 'node_modules'), 'dir');
-    return builtCli(out, 'node <tsc -p tsconfig.build.json output>/src/cli/main.js', 'compiled for this run (HELMSTEP_BENCH_CLI=build)');
+    const built = compileCli(workdir, log);
+    return { contender: built ?? tsxCli('HELMSTEP_BENCH_CLI=build, but the compile emitted nothing: fell back to tsx') };
   }
+  const withCompiled = (why: string) => {
+    const built = compileCli(workdir, log);
+    return { contender: tsxCli(why), ...(built ? { built } : {}) };
+  };
   if (!existsSync(distMain)) {
-    return mode === 'dist' ? tsxCli('HELMSTEP_BENCH_CLI=dist, but dist/ is absent: fell back to tsx') : tsxCli('dist/ absent (no npm run build)');
+    return mode === 'dist' ? { contender: tsxCli('HELMSTEP_BENCH_CLI=dist, but dist/ is absent: fell back to tsx') } : withCompiled('dist/ absent: no npm run build');
   }
   const stale = statSync(distMain).mtimeMs < newestMtime(join(REPO, 'src'));
-  if (stale && mode !== 'dist') return tsxCli('dist/ is older than src/ (stale build): used tsx');
-  return builtCli(dist, 'node dist/src/cli/main.js', stale ? 'dist/ (older than src/, forced by HELMSTEP_BENCH_CLI=dist)' : 'dist/ from npm run build');
+  if (stale && mode !== 'dist') return withCompiled('dist/ is older than src/ (a stale build): used tsx');
+  return { contender: builtCli(dist, 'node dist/src/cli/main.js', stale ? 'dist/ (older than src/, forced by HELMSTEP_BENCH_CLI=dist)' : 'dist/ from npm run build') };
 }
 
 /**
@@ -336,7 +347,7 @@ function tracedSample(ran: Ran, traceFile: string): OpSample {
 // ---------------------------------------------------------------------------------------------
 // Contenders
 
-export type ToolId = 'helmstep-cli' | 'helm4' | 'helmstep-inprocess' | 'helmstep-inprocess-fastpoll' | 'floor-inprocess';
+export type ToolId = 'helmstep-cli' | 'helmstep-cli-built' | 'helm4' | 'helmstep-inprocess' | 'helmstep-inprocess-fastpoll' | 'floor-inprocess';
 
 interface Tool {
   readonly id: ToolId;
@@ -388,7 +399,7 @@ function helmTool(helm: string, kubeconfig: string): Tool {
   return tool;
 }
 
-function cliTool(cli: CliChoice, helm: string, kubeconfig: string, workdir: string): Tool {
+function cliTool(cli: CliChoice, helm: string, kubeconfig: string, workdir: string, reference = false): Tool {
   let n = 0;
   const traced = async (args: string[]): Promise<OpSample> => {
     const traceFile = join(workdir, `trace-${process.pid}-${n++}.json`);
@@ -399,9 +410,9 @@ function cliTool(cli: CliChoice, helm: string, kubeconfig: string, workdir: stri
   };
   const common = (ns: string) => ['-n', ns, '--kubeconfig', kubeconfig];
   const tool: Tool = {
-    id: 'helmstep-cli',
-    label: `helmstep CLI (process: ${cli.command})`,
-    reference: false,
+    id: reference ? 'helmstep-cli-built' : 'helmstep-cli',
+    label: `${reference ? 'reference: the same CLI built' : 'helmstep CLI'} (process: ${cli.command})`,
+    reference,
     waits: BOTH_MODES,
     rows: BOTH_OPS,
     process: true,
@@ -761,6 +772,8 @@ export interface RatioGoal {
   readonly inProcessMs: number;
   readonly ratio: number;
   readonly inProcessRatio: number;
+  /** The built CLI's reference row, when the contender ran under tsx. */
+  readonly builtMs?: number;
   readonly threshold: number;
   readonly holds: boolean;
 }
@@ -779,7 +792,7 @@ export interface RequestGoal {
 }
 
 export interface DeployResult {
-  readonly cli: { readonly kind: 'built' | 'tsx'; readonly command: string; readonly note: string };
+  readonly cli: { readonly kind: 'built' | 'tsx'; readonly command: string; readonly note: string; readonly builtReference?: string };
   readonly charts: readonly { readonly id: string; readonly label: string; readonly objects: number }[];
   readonly timedChart: string;
   readonly runs: number;
@@ -787,6 +800,8 @@ export interface DeployResult {
   readonly timings: readonly TimingRow[];
   readonly startup: readonly StartupRow[];
   readonly counts: readonly CountRow[];
+  /** Why there are no counts, when counting failed (the timings are kept). */
+  readonly countError?: string;
   readonly countMethod: string;
   readonly goals: {
     readonly upgrade: readonly RatioGoal[];
@@ -820,195 +835,51 @@ function phaseMedians(samples: readonly OpSample[]): { name: string; ms: number 
 // ---------------------------------------------------------------------------------------------
 // The bench
 
+/** What the three phases of the bench share. */
+interface Bench {
+  readonly o: DeployBenchOptions;
+  readonly admin: Cluster;
+  readonly adminKube: HttpKubeClient;
+  /** Makes bench namespaces unique to this run. */
+  readonly id: string;
+  /** Namespaces created, deleted at the end. */
+  readonly namespaces: string[];
+  /** Open tools, closed at the end. */
+  readonly tools: Tool[];
+  readonly cli: CliChoice;
+  readonly built: CliChoice | undefined;
+}
+
 export async function runDeployBench(o: DeployBenchOptions): Promise<DeployResult> {
   const log = o.log;
   const admin = connect({ kubeconfig: o.kubeconfig });
-  const adminKube = openKubeClient(admin.kubeConfig);
-  const id = Date.now().toString(36);
-  const namespaces: string[] = [];
-  const cli = chooseCli(o.cliMode, o.workdir, log);
-  log(`deploy: helmstep CLI = ${cli.command} (${cli.note})`);
+  const { contender: cli, built } = chooseCli(o.cliMode, o.workdir, log);
+  log(`deploy: helmstep CLI = ${cli.command} (${cli.note})${built ? `; reference row: ${built.command}` : ''}`);
+  const b: Bench = { o, admin, adminKube: openKubeClient(admin.kubeConfig), id: Date.now().toString(36), namespaces: [], tools: [], cli, built };
   const charts = benchCharts(o.workdir);
-  const timed = charts[0]!;
-  const tools: Tool[] = [];
-  let proxy: Proxy | undefined;
+  const proxy: { current?: Proxy } = {};
   try {
-    // ---- timing
-    tools.push(
-      cliTool(cli, o.helm4, o.kubeconfig, o.workdir),
-      helmTool(o.helm4, o.kubeconfig),
-      inProcessTool('helmstep-inprocess', 'reference: engine steps in-process (runDeploy/runRollback, connected client)', o.helm4, o.kubeconfig),
-      inProcessTool('helmstep-inprocess-fastpoll', 'proposal: the same with 0.25 s polls instead of 2 s', o.helm4, o.kubeconfig, { pollSeconds: 0.25 }),
-      inProcessTool('floor-inprocess', 'reference: the floor in-process, K + 3 requests (read, apply K, write new, supersede old; no lock, plan or hooks)', o.helm4, o.kubeconfig, { floor: true }),
-    );
-    const nsOf = new Map<ToolId, string>();
-    for (const t of tools) {
-      const ns = `hsb-deploy-${id}-${t.id.replace('helmstep-', 'hs-')}`;
-      await createNamespace(admin, ns, namespaces);
-      nsOf.set(t.id, ns);
-      await t.install(ns, timed.path, ['message=installed']);
+    const timings = await timeOperations(b, charts[0]!);
+    const startup = await startupFloors(b);
+    let counts: CountRow[] = [];
+    let countError: string | undefined;
+    try {
+      counts = await countRequests(b, charts, proxy);
+    } catch (err) {
+      // The timings stand on their own: keep them, and say why the counts are missing.
+      countError = err instanceof Error ? err.message : String(err);
+      log(`deploy: counting failed: ${countError}`);
     }
-    timed.objects = await objectsIn(admin, nsOf.get('helm4')!);
-    const samples = new Map<string, OpSample[]>();
-    const keyOf = (t: Tool, op: string, wait: boolean) => `${t.id}|${op}|${wait ? 'wait' : 'nowait'}`;
-    const all = [...nsOf.values()];
-    for (let round = 0; round < o.warmup + o.runs; round++) {
-      for (const wait of [false, true]) {
-        const active = tools.filter((t) => t.waits.includes(wait));
-        const order = active.map((_, i) => active[(i + round) % active.length]!);
-        for (const op of ['upgrade', 'rollback'] as const) {
-          await settle(adminKube, all, log);
-          for (const t of order) {
-            collectGarbage();
-            const ns = nsOf.get(t.id)!;
-            const s = op === 'upgrade' ? await t.upgrade(ns, timed.path, [`message=r${round}-${wait ? 'wait' : 'nowait'}`], wait) : await t.rollback(ns, wait);
-            if (round >= o.warmup && t.rows.includes(op)) {
-              const k = keyOf(t, op, wait);
-              samples.set(k, [...(samples.get(k) ?? []), s]);
-            }
-          }
-        }
-      }
-      log(`deploy: round ${round + 1}/${o.warmup + o.runs}${round < o.warmup ? ' (warmup)' : ''}`);
-    }
-    const timings: TimingRow[] = [];
-    for (const op of ['upgrade', 'rollback'] as const) {
-      for (const wait of [false, true]) {
-        for (const t of tools) {
-          const ss = samples.get(keyOf(t, op, wait));
-          if (!ss) continue;
-          timings.push({
-            id: keyOf(t, op, wait),
-            tool: t.id,
-            label: t.label,
-            op,
-            wait,
-            reference: t.reference,
-            ms: summarize(ss.map((s) => s.ms)),
-            samples: ss.map((s) => Math.round(s.ms * 10) / 10),
-            phases: phaseMedians(ss),
-          });
-        }
-      }
-    }
-
-    // ---- start-up floors (no request)
-    const startup: StartupRow[] = [];
-    const floors: { id: string; label: string; cmd: string; args: string[] }[] = [
-      {
-        id: 'cli-modules',
-        label: `${cli.kind === 'tsx' ? 'node --import tsx' : 'node'} importing the CLI's modules (${cli.kind === 'tsx' ? 'src/cli/run.ts' : 'src/cli/run.js'} and all it imports), no request`,
-        cmd: process.execPath,
-        args: [...(cli.kind === 'tsx' ? ['--import', 'tsx'] : []), '--input-type=module', '-e', `await import(${JSON.stringify(cli.graph)})`],
-      },
-      { id: 'node-client-node', label: 'node importing @kubernetes/client-node only (no tsx), no request', cmd: process.execPath, args: ['--input-type=module', '-e', "await import('@kubernetes/client-node')"] },
-      { id: 'node-bare', label: 'node -e 0 (bare runtime start)', cmd: process.execPath, args: ['-e', '0'] },
-      { id: 'helm-version', label: 'helm version --short (Go binary start, no request)', cmd: o.helm4, args: ['version', '--short'] },
-    ];
-    for (const f of floors) {
-      const ms: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        const r = await runProcess(f.cmd, f.args, process.env);
-        if (i > 0) ms.push(r.ms);
-      }
-      startup.push({ id: f.id, label: f.label, ms: summarize(ms) });
-    }
-    for (const t of tools) t.close();
-    tools.length = 0;
-
-    // ---- request counts
-    log('deploy: counting requests at the API server');
-    const token = await admin.core.createNamespacedServiceAccountToken({
-      namespace: COUNT_SA.namespace,
-      name: COUNT_SA.name,
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    const httpsOpts: https.RequestOptions = {};
-    await admin.kubeConfig.applyToHTTPSOptions(httpsOpts);
-    proxy = await startProxy(admin.server, httpsOpts.ca, token.status?.token ?? '');
-    const countKc = proxyKubeconfig(join(o.workdir, 'count.kubeconfig'), proxy.url);
-    const counts: CountRow[] = [];
-    for (const chart of charts) {
-      const countTools = [
-        cliTool(cli, o.helm4, countKc, o.workdir),
-        helmTool(o.helm4, countKc),
-        inProcessTool('helmstep-inprocess', 'helmstep engine in-process (connected client)', o.helm4, countKc),
-      ];
-      tools.push(...countTools);
-      for (const t of countTools) {
-        const ns = `hsb-count-${id}-${chart.id.replace('webapp', 'w')}-${t.id.replace('helmstep-', 'hs-')}`;
-        await createNamespace(admin, ns, namespaces);
-        await adminKube.apply(
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'RoleBinding',
-            metadata: { name: 'helmstep-bench-count', namespace: ns },
-            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-            subjects: [{ kind: 'ServiceAccount', name: COUNT_SA.name, namespace: COUNT_SA.namespace }],
-          },
-          { force: true },
-        );
-        // Through the proxy as the counting identity from the start, so helm's discovery cache
-        // for the proxy's address is as warm as in everyday use when the counted run comes.
-        await waitAuthorized(t, ns, chart.path, log);
-        await t.upgrade(ns, chart.path, ['message=b'], false);
-        if (chart.objects === 0) chart.objects = await objectsIn(admin, ns);
-        const count = async (op: 'upgrade' | 'rollback', wait: boolean, fn: () => Promise<unknown>) => {
-          await settle(adminKube, [ns], log);
-          await sleep(200);
-          const before = await readCounters(admin);
-          proxy!.log.length = 0;
-          delete t.lastSpawn;
-          await fn();
-          // Every request must have ended (the server counts one when it ends), then the
-          // counter is read until it stops short of the proxy's count no more (or 3 s pass).
-          await proxy!.idle(10_000);
-          const seen = proxy!.log.length;
-          let after = await readCounters(admin);
-          let reads = 1;
-          for (; reads < 16 && after.identity - before.identity < seen; reads++) {
-            await sleep(200);
-            after = await readCounters(admin);
-          }
-          const requests = after.identity - before.identity;
-          const floor = chart.objects + 3;
-          const first = proxy!.log[0]?.at;
-          counts.push({
-            chart: chart.id,
-            objects: chart.objects,
-            floor,
-            tool: t.id,
-            label: t.label,
-            op,
-            wait,
-            requests,
-            proxied: seen,
-            agree: requests === seen,
-            ratioToFloor: requests / floor,
-            // Each /metrics read is counted once it ends: the one before, and every retry.
-            serverWide: after.all - before.all - reads,
-            wireMs: proxy!.log.filter((l) => !l.path.includes('watch=true')).reduce((a, l) => a + (l.ms ?? 0), 0),
-            ...(t.process && t.lastSpawn !== undefined && first !== undefined ? { firstRequestMs: first - t.lastSpawn } : {}),
-            log: proxy!.log.map((l) => logLine(l).split(ns).join('<ns>')),
-          });
-        };
-        await count('upgrade', false, () => t.upgrade(ns, chart.path, ['message=c'], false));
-        await count('rollback', false, () => t.rollback(ns, false));
-        await count('rollback', true, () => t.rollback(ns, true));
-      }
-      for (const t of countTools) t.close();
-      tools.length = 0;
-    }
-
     return {
-      cli: { kind: cli.kind, command: cli.command, note: cli.note },
+      cli: { kind: cli.kind, command: cli.command, note: cli.note, ...(built ? { builtReference: built.command } : {}) },
       charts: charts.map((c) => ({ id: c.id, label: c.label, objects: c.objects })),
-      timedChart: timed.id,
+      timedChart: charts[0]!.id,
       runs: o.runs,
       warmup: o.warmup,
       timings,
       startup,
       counts,
+      ...(countError ? { countError } : {}),
       countMethod:
         `Each counted operation runs as ServiceAccount ${COUNT_USER} (a TokenRequest token; RoleBinding to cluster-admin in its namespace only) ` +
         `through a logging proxy. The count is the change of kube-apiserver's authenticated_user_requests{username="${COUNT_USER}"} ` +
@@ -1018,18 +889,212 @@ export async function runDeployBench(o: DeployBenchOptions): Promise<DeployResul
       goals: goals(timings, counts),
     };
   } finally {
-    for (const t of tools) t.close();
-    adminKube.close();
-    if (proxy) await proxy.close();
-    for (const ns of namespaces) {
+    for (const t of b.tools) t.close();
+    b.adminKube.close();
+    if (proxy.current) await proxy.current.close();
+    for (const ns of b.namespaces) {
       try {
         await admin.core.deleteNamespace({ name: ns });
       } catch (err) {
         log(`could not delete namespace ${ns}: ${String(err)}`);
       }
     }
-    if (namespaces.length) log(`deploy: deleted ${namespaces.length} namespaces`);
+    if (b.namespaces.length) log(`deploy: deleted ${b.namespaces.length} namespaces`);
   }
+}
+
+/** Wall time of upgrades and rollbacks, interleaved rounds, each contender on its own release. */
+async function timeOperations(b: Bench, chart: BenchChart): Promise<TimingRow[]> {
+  const { o } = b;
+  const tools: Tool[] = [
+    cliTool(b.cli, o.helm4, o.kubeconfig, o.workdir),
+    ...(b.built ? [cliTool(b.built, o.helm4, o.kubeconfig, o.workdir, true)] : []),
+    helmTool(o.helm4, o.kubeconfig),
+    inProcessTool('helmstep-inprocess', 'reference: engine steps in-process (runDeploy/runRollback, connected client)', o.helm4, o.kubeconfig),
+    inProcessTool('helmstep-inprocess-fastpoll', 'proposal: the same with 0.25 s polls instead of 2 s', o.helm4, o.kubeconfig, { pollSeconds: 0.25 }),
+    inProcessTool('floor-inprocess', 'reference: the floor in-process, K + 3 requests (read, apply K, write new, supersede old; no lock, plan or hooks)', o.helm4, o.kubeconfig, { floor: true }),
+  ];
+  b.tools.push(...tools);
+  const nsOf = new Map<ToolId, string>();
+  for (const t of tools) {
+    const ns = `hsb-deploy-${b.id}-${t.id.replace('helmstep-', 'hs-')}`;
+    await createNamespace(b.admin, ns, b.namespaces);
+    nsOf.set(t.id, ns);
+    await t.install(ns, chart.path, ['message=installed']);
+  }
+  chart.objects = await objectsIn(b.admin, nsOf.get('helm4')!);
+  const samples = new Map<string, OpSample[]>();
+  const keyOf = (t: Tool, op: string, wait: boolean) => `${t.id}|${op}|${wait ? 'wait' : 'nowait'}`;
+  const all = [...nsOf.values()];
+  for (let round = 0; round < o.warmup + o.runs; round++) {
+    for (const wait of BOTH_MODES) {
+      const active = tools.filter((t) => t.waits.includes(wait));
+      const order = active.map((_, i) => active[(i + round) % active.length]!);
+      for (const op of BOTH_OPS) {
+        await settle(b.adminKube, all, o.log);
+        for (const t of order) {
+          collectGarbage();
+          const ns = nsOf.get(t.id)!;
+          const s = op === 'upgrade' ? await t.upgrade(ns, chart.path, [`message=r${round}-${wait ? 'wait' : 'nowait'}`], wait) : await t.rollback(ns, wait);
+          if (round >= o.warmup && t.rows.includes(op)) {
+            const k = keyOf(t, op, wait);
+            samples.set(k, [...(samples.get(k) ?? []), s]);
+          }
+        }
+      }
+    }
+    o.log(`deploy: round ${round + 1}/${o.warmup + o.runs}${round < o.warmup ? ' (warmup)' : ''}`);
+  }
+  const timings: TimingRow[] = [];
+  for (const op of BOTH_OPS) {
+    for (const wait of BOTH_MODES) {
+      for (const t of tools) {
+        const ss = samples.get(keyOf(t, op, wait));
+        if (!ss) continue;
+        timings.push({
+          id: keyOf(t, op, wait),
+          tool: t.id,
+          label: t.label,
+          op,
+          wait,
+          reference: t.reference,
+          ms: summarize(ss.map((s) => s.ms)),
+          samples: ss.map((s) => Math.round(s.ms * 10) / 10),
+          phases: phaseMedians(ss),
+        });
+      }
+    }
+  }
+  return timings;
+}
+
+/** Process start-up with no request: what the CLI's start-up is made of. */
+async function startupFloors(b: Bench): Promise<StartupRow[]> {
+  const floors: { id: string; label: string; cmd: string; args: string[] }[] = [
+    ...[b.cli, ...(b.built ? [b.built] : [])].map((c) => ({
+      id: `cli-modules-${c.kind}`,
+      label: `${c.kind === 'tsx' ? 'node --import tsx' : 'node'} importing the ${c.kind === 'tsx' ? '' : 'built '}CLI's modules (${c.kind === 'tsx' ? 'src/cli/run.ts' : 'src/cli/run.js'} and all it imports), no request`,
+      cmd: process.execPath,
+      args: [...(c.kind === 'tsx' ? ['--import', 'tsx'] : []), '--input-type=module', '-e', `await import(${JSON.stringify(c.graph)})`],
+    })),
+    { id: 'node-client-node', label: 'node importing @kubernetes/client-node only (no tsx), no request', cmd: process.execPath, args: ['--input-type=module', '-e', "await import('@kubernetes/client-node')"] },
+    { id: 'node-bare', label: 'node -e 0 (bare runtime start)', cmd: process.execPath, args: ['-e', '0'] },
+    { id: 'helm-version', label: 'helm version --short (Go binary start, no request)', cmd: b.o.helm4, args: ['version', '--short'] },
+  ];
+  const rows: StartupRow[] = [];
+  for (const f of floors) {
+    const ms: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await runProcess(f.cmd, f.args, process.env);
+      if (i > 0) ms.push(r.ms); // the first run warms the file cache
+    }
+    rows.push({ id: f.id, label: f.label, ms: summarize(ms) });
+  }
+  return rows;
+}
+
+/** A token for the counting identity (its ServiceAccount may appear a moment after a fresh start). */
+async function countToken(admin: Cluster, log: (m: string) => void): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const answer = await admin.core.createNamespacedServiceAccountToken({
+        namespace: COUNT_SA.namespace,
+        name: COUNT_SA.name,
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3600 } },
+      });
+      if (answer.status?.token) return answer.status.token;
+      throw new Error(`TokenRequest for ${COUNT_USER} answered no token`);
+    } catch (err) {
+      if (attempt >= 30) throw err;
+      if (attempt === 1) log(`deploy: waiting for ServiceAccount ${COUNT_SA.namespace}/${COUNT_SA.name}`);
+      await sleep(1000);
+    }
+  }
+}
+
+/** API requests of one upgrade and two rollbacks per contender and chart, counted at the API server. */
+async function countRequests(b: Bench, charts: readonly BenchChart[], proxyRef: { current?: Proxy }): Promise<CountRow[]> {
+  const { o, admin, adminKube } = b;
+  o.log('deploy: counting requests at the API server');
+  const token = await countToken(admin, o.log);
+  const httpsOpts: https.RequestOptions = {};
+  await admin.kubeConfig.applyToHTTPSOptions(httpsOpts);
+  const proxy = await startProxy(admin.server, httpsOpts.ca, token);
+  proxyRef.current = proxy;
+  const countKc = proxyKubeconfig(join(o.workdir, 'count.kubeconfig'), proxy.url);
+  const counts: CountRow[] = [];
+  for (const chart of charts) {
+    const tools = [
+      cliTool(b.cli, o.helm4, countKc, o.workdir),
+      helmTool(o.helm4, countKc),
+      inProcessTool('helmstep-inprocess', 'helmstep engine in-process (connected client)', o.helm4, countKc),
+      inProcessTool('floor-inprocess', 'the floor in-process (K + 3 by construction)', o.helm4, countKc, { floor: true }),
+    ];
+    b.tools.push(...tools);
+    for (const t of tools) {
+      const ns = `hsb-count-${b.id}-${chart.id.replace('webapp', 'w')}-${t.id.replace('helmstep-', 'hs-')}`;
+      await createNamespace(admin, ns, b.namespaces);
+      await adminKube.apply(
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'helmstep-bench-count', namespace: ns },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ kind: 'ServiceAccount', name: COUNT_SA.name, namespace: COUNT_SA.namespace }],
+        },
+        { force: true },
+      );
+      // Through the proxy as the counting identity from the start, so helm's discovery cache
+      // for the proxy's address is as warm as in everyday use when the counted run comes.
+      await waitAuthorized(t, ns, chart.path, o.log);
+      await t.upgrade(ns, chart.path, ['message=b'], false);
+      if (chart.objects === 0) chart.objects = await objectsIn(admin, ns);
+      const count = async (op: 'upgrade' | 'rollback', wait: boolean, fn: () => Promise<unknown>) => {
+        await settle(adminKube, [ns], o.log);
+        await sleep(200);
+        const before = await readCounters(admin);
+        proxy.log.length = 0;
+        delete t.lastSpawn;
+        await fn();
+        // Every request must have ended (the server counts one when it ends), then the
+        // counter is read until it is no longer short of the proxy's count (or 3 s pass).
+        await proxy.idle(10_000);
+        const seen = proxy.log.length;
+        let after = await readCounters(admin);
+        let reads = 1;
+        for (; reads < 16 && after.identity - before.identity < seen; reads++) {
+          await sleep(200);
+          after = await readCounters(admin);
+        }
+        const requests = after.identity - before.identity;
+        const floor = chart.objects + 3;
+        const first = proxy.log[0]?.at;
+        counts.push({
+          chart: chart.id,
+          objects: chart.objects,
+          floor,
+          tool: t.id,
+          label: t.label,
+          op,
+          wait,
+          requests,
+          proxied: seen,
+          agree: requests === seen,
+          ratioToFloor: requests / floor,
+          // Each /metrics read is counted once it ends: the one before, and every retry.
+          serverWide: after.all - before.all - reads,
+          wireMs: proxy.log.filter((l) => !l.path.includes('watch=true')).reduce((a, l) => a + (l.ms ?? 0), 0),
+          ...(t.process && t.lastSpawn !== undefined && first !== undefined ? { firstRequestMs: first - t.lastSpawn } : {}),
+          log: proxy.log.map((l) => logLine(l).split(ns).join('<ns>')),
+        });
+      };
+      if (t.rows.includes('upgrade')) await count('upgrade', false, () => t.upgrade(ns, chart.path, ['message=c'], false));
+      await count('rollback', false, () => t.rollback(ns, false));
+      if (t.waits.includes(true)) await count('rollback', true, () => t.rollback(ns, true));
+    }
+    for (const t of tools) t.close();
+  }
+  return counts;
 }
 
 /** The first install as the counting identity, retried while its fresh RoleBinding reaches the authorizer. */
@@ -1054,7 +1119,18 @@ export function goals(timings: readonly TimingRow[], counts: readonly CountRow[]
       const helmstepMs = med('helmstep-cli', op, wait);
       const helmMs = med('helm4', op, wait);
       const inProcessMs = med('helmstep-inprocess', op, wait);
-      return { wait, helmstepMs, helmMs, inProcessMs, ratio: helmstepMs / helmMs, inProcessRatio: inProcessMs / helmMs, threshold, holds: helmstepMs <= threshold * helmMs };
+      const builtMs = med('helmstep-cli-built', op, wait);
+      return {
+        wait,
+        helmstepMs,
+        helmMs,
+        inProcessMs,
+        ratio: helmstepMs / helmMs,
+        inProcessRatio: inProcessMs / helmMs,
+        ...(Number.isFinite(builtMs) ? { builtMs } : {}),
+        threshold,
+        holds: helmstepMs <= threshold * helmMs,
+      };
     });
   const charts = [...new Set(counts.map((c) => c.chart))];
   const requests = charts.map((chart): RequestGoal => {
