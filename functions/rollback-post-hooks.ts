@@ -1,0 +1,6 @@
+/** The RollbackPostHooks state's Lambda: one poll of the remediation rollback's post-rollback hooks. Core: src/orchestration/states; deps built once per container. */
+import { depsFromEnv } from '../src/orchestration/env.ts';
+import { stepHandler } from '../src/orchestration/handler.ts';
+import { rollbackPostHooks } from '../src/orchestration/states/index.ts';
+
+export const handler = stepHandler(rollbackPostHooks, () => depsFromEnv());

@@ -1,0 +1,74 @@
+/**
+ * The inputs of the two state machines (what StartExecution receives), zod-checked by
+ * ValidateLock. Defaults are helm's: watcher wait when waiting, 5m timeout, 10 revisions kept.
+ * Everything here is small: a chart reference, values as helm takes them on its command line,
+ * and flags; the manifests live in the cluster's release records.
+ */
+import { z } from 'zod';
+
+const ReleaseName = z.string().min(1);
+
+const Base = {
+  /** The cluster the release lives in (the lease key); defaults to the functions' cluster. */
+  cluster: z.string().min(1).optional(),
+  namespace: z.string().min(1),
+  name: ReleaseName,
+  /** helm's --wait strategy; `hookOnly` waits for hooks only (helm 4 without --wait). */
+  wait: z.enum(['hookOnly', 'watcher', 'legacy']).default('watcher'),
+  waitForJobs: z.boolean().default(false),
+  /** helm's --timeout, in seconds: each hook, and the resource wait. */
+  timeoutSeconds: z.number().int().min(1).max(86_400).default(300),
+  cleanupOnFail: z.boolean().default(false),
+  forceConflicts: z.boolean().default(false),
+  /** --history-max (0 = unlimited). */
+  maxHistory: z.number().int().min(0).default(10),
+};
+
+export const ValuesSchema = z.strictObject({
+  files: z.array(z.string()).optional(),
+  set: z.array(z.strictObject({ kind: z.enum(['set', 'set-string']), value: z.string() })).optional(),
+});
+
+export const DeployRequestSchema = z.strictObject({
+  ...Base,
+  chart: z.string().min(1),
+  chartVersion: z.string().min(1).optional(),
+  values: ValuesSchema.optional(),
+  mode: z.enum(['install', 'upgrade']).default('upgrade'),
+  installIfMissing: z.boolean().default(true),
+  labels: z.record(z.string(), z.string()).optional(),
+  description: z.string().optional(),
+  /** helm's --rollback-on-failure (--atomic): any failure after the record is written rolls back. */
+  rollbackOnFailure: z.boolean().default(false),
+  /** A failed HealthGate (readiness or gate checks) rolls back to the last good revision. */
+  rollbackOnGateFailure: z.boolean().default(true),
+  /** Prometheus / CloudWatch / bake-time checks, evaluated by the gate checker after readiness. */
+  gate: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const RollbackRequestSchema = z.strictObject({
+  ...Base,
+  /** 0 = the revision before the newest, as helm. */
+  target: z.number().int().min(0).default(0),
+  /** Override the rollback plan's refusals (recorded in the description). */
+  force: z.boolean().default(false),
+  /** helm's rollback ignores a pending newest record; off by default here (the lease guards). */
+  ignoreLock: z.boolean().default(false),
+});
+
+export type DeployRequest = z.infer<typeof DeployRequestSchema> & { readonly cluster: string };
+export type RollbackRequest = z.infer<typeof RollbackRequestSchema> & { readonly cluster: string };
+export type DeployRequestInput = z.input<typeof DeployRequestSchema>;
+export type RollbackRequestInput = z.input<typeof RollbackRequestSchema>;
+
+/** The two machines' requests, told apart by their fields (a deploy has a chart). */
+export type AnyRequest = DeployRequest | RollbackRequest;
+
+export function isDeploy(r: AnyRequest): r is DeployRequest {
+  return 'chart' in r;
+}
+
+/** zod issues as `path: message` lines, for InvalidRequest. */
+export function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`);
+}
