@@ -7,6 +7,7 @@
  * <err>`, `Rollback "<n>" failed: <err>`). Idempotent for its owner.
  */
 import { failOperation } from '../actions/index.ts';
+import { HelmstepError } from '../release/errors.ts';
 import { identityKey } from '../kube/manifest.ts';
 import type { ObjectRef } from '../kube/types.ts';
 import { parseHelmTime, type Release } from '../release/record.ts';
@@ -14,10 +15,25 @@ import { observe, OperationSuperseded } from './observe.ts';
 import { manifestObjects } from './upgrade.ts';
 import type { EngineDeps, OperationRef } from './types.ts';
 
-/** What failed, as helm words it in the failed record's description (after `Upgrade "<n>" failed: `). */
+/**
+ * What failed, as helm words it in the failed record's description (after `Upgrade "<n>" failed: `):
+ * an error's `text` (hooks, waits) or `helmText` (apply conflicts, ownership), else its message.
+ * The record holds helm's words alone, so `helm history` reads the same for both tools.
+ */
 export function failureText(err: unknown): string {
   if (err && typeof err === 'object' && 'text' in err && typeof err.text === 'string') return err.text;
+  if (err instanceof HelmstepError && err.helmText) return err.helmText;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * What a person reads: helm's words, then helmstep's hint (what to do next) when the error's
+ * message adds one after them.
+ */
+export function failureMessage(err: unknown): string {
+  const text = failureText(err);
+  const message = err instanceof Error ? err.message : '';
+  return message.startsWith(text) && message.length > text.length ? message : text;
 }
 
 async function createdByOperation(deps: EngineDeps, op: OperationRef): Promise<ObjectRef[]> {

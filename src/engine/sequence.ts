@@ -13,7 +13,7 @@ import { HelmstepError, ReleaseNotFound, type ReleaseRef } from '../release/erro
 import type { Release } from '../release/record.ts';
 import { unlock } from '../actions/index.ts';
 import type { HookEvent } from '../kube/hooks.ts';
-import { failStep, failureText } from './fail.ts';
+import { failStep, failureMessage, failureText } from './fail.ts';
 import { finalizeStep } from './finalize.ts';
 import { pollReadiness } from './health-gate.ts';
 import { renderStep, type DeployRequest } from './render.ts';
@@ -151,7 +151,7 @@ export async function runDeploy(deps: EngineDeps, opts: DeployOptions): Promise<
     if (!(err instanceof HelmstepError) || err.reason === 'OperationSuperseded') throw err;
     const verb = op.op === 'install' ? 'INSTALLATION FAILED' : 'UPGRADE FAILED';
     const { release } = await step(deps, 'Fail', () => failStep(deps, op, err, { cleanupOnFail: opts.cleanupOnFail }));
-    if (!opts.rollbackOnFailure) throw new OperationFailed(op, `${verb}: ${failureText(err)}`, release, { cause: err });
+    if (!opts.rollbackOnFailure) throw new OperationFailed(op, `${verb}: ${failureMessage(err)}`, release, { cause: err });
     return atomicRollback(deps, op, err, opts);
   }
 }
@@ -191,7 +191,7 @@ export async function runRollback(deps: EngineDeps, opts: RollbackOptions): Prom
   } catch (err) {
     if (!(err instanceof HelmstepError) || err.reason === 'OperationSuperseded') throw err;
     const { release } = await step(deps, 'Fail', () => failStep(deps, op, err, { cleanupOnFail: opts.cleanupOnFail }));
-    throw new OperationFailed(op, failureText(err), release, { cause: err });
+    throw new OperationFailed(op, failureMessage(err), release, { cause: err });
   }
 }
 
@@ -215,7 +215,7 @@ export async function runTest(deps: EngineDeps, ref: ReleaseRef, opts: { timeout
   const hooks = (after.hooks ?? [])
     .filter((h) => (h.events ?? []).some((e) => e === 'test' || e === 'test-success'))
     .map((h) => ({ name: h.name ?? '', phase: h.last_run?.phase ?? '', ...(h.last_run?.started_at ? { startedAt: h.last_run.started_at } : {}), ...(h.last_run?.completed_at ? { completedAt: h.last_run.completed_at } : {}) }));
-  if (failure) throw new OperationFailed(ref, failureText(failure), after, { cause: failure });
+  if (failure) throw new OperationFailed(ref, failureMessage(failure), after, { cause: failure });
   return { release: after, hooks };
 }
 
