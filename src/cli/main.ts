@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-/** The `helmstep` executable: the real process, cluster, streams and signals around run(). */
-import { connect, defaultNamespace } from '../store/kube.ts';
+/**
+ * The `helmstep` executable: the real process, cluster, streams and signals around run().
+ * Start-up time matters (a read command should cost what `helm history` does): the store comes
+ * from openStore(), which reads over plain HTTPS and loads @kubernetes/client-node only when the
+ * kubeconfig needs it (exec plugins, auth providers, proxies) or a command writes.
+ */
+import { openStore, type OpenedStore } from '../store/open.ts';
 import { run } from './run.ts';
 
 // The first SIGINT/SIGTERM asks the running action to stop cleanly (it still records the outcome);
@@ -14,15 +19,17 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+let opened: OpenedStore | undefined;
 process.exitCode = await run(process.argv.slice(2), {
   out: process.stdout,
   err: process.stderr,
   env: process.env,
   signal: interrupt.signal,
-  open: (opts) => {
-    const cluster = connect(opts);
-    return { store: cluster.store, defaultNamespace: defaultNamespace(cluster.kubeConfig) };
+  open: async (opts) => {
+    opened = await openStore(opts, process.env);
+    return opened;
   },
 });
+opened?.close();
 process.off('SIGINT', onSignal);
 process.off('SIGTERM', onSignal);

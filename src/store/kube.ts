@@ -1,20 +1,17 @@
+/**
+ * The cluster through @kubernetes/client-node: every kubeconfig it understands (exec plugins and
+ * auth providers included), its API clients, and the Secrets release store on them. Importing
+ * this module loads client-node, which is slow: the CLI's read path opens its store with
+ * openStore() (open.ts) and comes here only when it must.
+ */
 import { existsSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { HelmstepError } from '../release/errors.ts';
+import { KubeconfigError, missingKubeconfig, noCurrentCluster, unknownContext, type KubeconfigOptions } from '../kube/kubeconfig.ts';
 import { SecretsReleaseStore } from './secrets.ts';
 
-export interface ConnectOptions {
-  /** Path to a kubeconfig; default $KUBECONFIG, then ~/.kube/config (as kubectl and helm do). */
-  readonly kubeconfig?: string;
-  /** Context to use instead of the kubeconfig's current-context. */
-  readonly context?: string;
-}
+export { KubeconfigError };
 
-/** The kubeconfig is missing, unreadable or names no usable cluster. */
-export class KubeconfigError extends HelmstepError {
-  override readonly name = 'KubeconfigError';
-  readonly reason = 'KubeconfigError';
-}
+export type ConnectOptions = KubeconfigOptions;
 
 export interface Cluster {
   readonly kubeConfig: KubeConfig;
@@ -29,7 +26,7 @@ export function connect(opts: ConnectOptions = {}): Cluster {
   try {
     if (opts.kubeconfig) {
       if (!existsSync(opts.kubeconfig)) {
-        throw new KubeconfigError(`kubeconfig ${opts.kubeconfig} does not exist; pass an existing file to --kubeconfig`);
+        throw missingKubeconfig(opts.kubeconfig);
       }
       kc.loadFromFile(opts.kubeconfig);
     } else {
@@ -42,14 +39,13 @@ export function connect(opts: ConnectOptions = {}): Cluster {
   }
   if (opts.context) {
     if (!kc.getContexts().some((c) => c.name === opts.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
-      throw new KubeconfigError(`context "${opts.context}" is not in the kubeconfig (contexts: ${known}); pick one with --kube-context`);
+      throw unknownContext(opts.context, kc.getContexts().map((c) => c.name));
     }
     kc.setCurrentContext(opts.context);
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
-    throw new KubeconfigError('the kubeconfig has no current cluster; pass --kubeconfig or --kube-context, or set KUBECONFIG');
+    throw noCurrentCluster();
   }
   const core = kc.makeApiClient(CoreV1Api);
   return { kubeConfig: kc, server: cluster.server, core, store: new SecretsReleaseStore(core, cluster.server) };
