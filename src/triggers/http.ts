@@ -75,7 +75,7 @@ export function parseSha256Signature(value: string): Buffer | undefined {
 }
 
 /** A header value shortened for a message: never echo kilobytes back. */
-export function clip(value: string, max = 64): string {
+export function clip(value: string, max = 80): string {
   const printable = value.replace(/[^\x20-\x7e]/g, '?');
   return printable.length > max ? `${printable.slice(0, max)}… (${value.length} chars)` : printable;
 }

@@ -162,7 +162,7 @@ export function toDelivery(auth: Authenticated): Delivery | Ignored | Refusal {
       if (p.action !== 'completed' || run.conclusion !== 'success') {
         return ignore(
           deliveryId,
-          `workflow run ${run.name ?? ''} in ${p.repository.full_name} is ${p.action}` +
+          `workflow run${run.name ? ` "${run.name}"` : ''} in ${p.repository.full_name} is ${p.action}` +
             `${run.conclusion ? ` (${run.conclusion})` : ''}; only completed successful runs deploy`,
         );
       }
