@@ -99,6 +99,9 @@ export const AlertmanagerWebhookSchema = z.object({
 export function normaliseTime(text: string): string | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.exec(text);
   if (!m) return undefined;
+  // Date would roll 02-30 over into March; a transition time that is no calendar date is refused.
+  const [y, mo, d] = m[1]!.split('-').map(Number) as [number, number, number];
+  if (new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d || mo < 1 || mo > 12) return undefined;
   const fraction = m[3] ? m[3].slice(0, 4) : '';
   const zone = m[4] === 'Z' ? 'Z' : `${m[4]!.slice(0, 3)}:${m[4]!.slice(-2)}`;
   const date = new Date(`${m[1]}T${m[2]}${fraction}${zone}`);
