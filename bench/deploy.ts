@@ -374,7 +374,7 @@ const BOTH_OPS = ['upgrade', 'rollback'] as const;
 const setArgs = (sets: readonly string[]) => [...BASE_SETS, ...sets].flatMap((s) => ['--set', s]);
 
 function helmTool(helm: string, kubeconfig: string): Tool {
-  const env = { ...process.env, KUBECONFIG: kubeconfig };
+  const env = () => ({ ...process.env, KUBECONFIG: kubeconfig });
   const common = (ns: string) => ['-n', ns, '--kubeconfig', kubeconfig];
   const tool: Tool = {
     id: 'helm4',
@@ -383,14 +383,14 @@ function helmTool(helm: string, kubeconfig: string): Tool {
     waits: BOTH_MODES,
     rows: BOTH_OPS,
     process: true,
-    install: (ns, chart, sets) => runProcess(helm, ['install', RELEASE, chart, ...common(ns), ...setArgs(sets)], env),
+    install: (ns, chart, sets) => runProcess(helm, ['install', RELEASE, chart, ...common(ns), ...setArgs(sets)], env()),
     async upgrade(ns, chart, sets, wait) {
-      const ran = await runProcess(helm, ['upgrade', RELEASE, chart, ...common(ns), ...setArgs(sets), ...(wait ? ['--wait'] : [])], env);
+      const ran = await runProcess(helm, ['upgrade', RELEASE, chart, ...common(ns), ...setArgs(sets), ...(wait ? ['--wait'] : [])], env());
       tool.lastSpawn = ran.spawnedAt;
       return { ms: ran.ms, phases: [] };
     },
     async rollback(ns, wait) {
-      const ran = await runProcess(helm, ['rollback', RELEASE, ...common(ns), ...(wait ? ['--wait'] : [])], env);
+      const ran = await runProcess(helm, ['rollback', RELEASE, ...common(ns), ...(wait ? ['--wait'] : [])], env());
       tool.lastSpawn = ran.spawnedAt;
       return { ms: ran.ms, phases: [] };
     },
@@ -1014,7 +1014,7 @@ async function countToken(admin: Cluster, log: (m: string) => void): Promise<str
 
 /** API requests of one upgrade and two rollbacks per contender and chart, counted at the API server. */
 async function countRequests(b: Bench, charts: readonly BenchChart[], proxyRef: { current?: Proxy }): Promise<CountRow[]> {
-  const { o, admin, adminKube } = b;
+  const { o, admin } = b;
   o.log('deploy: counting requests at the API server');
   const token = await countToken(admin, o.log);
   const httpsOpts: https.RequestOptions = {};
@@ -1022,6 +1022,23 @@ async function countRequests(b: Bench, charts: readonly BenchChart[], proxyRef: 
   const proxy = await startProxy(admin.server, httpsOpts.ca, token);
   proxyRef.current = proxy;
   const countKc = proxyKubeconfig(join(o.workdir, 'count.kubeconfig'), proxy.url);
+  // helm keeps its discovery cache under $HOME/.kube/cache/discovery/<host_port>: the proxy's
+  // port is new every run, so every helm started meanwhile (the engine's renders too, which
+  // inherit this process's environment) gets a HOME in the workdir, which goes with it.
+  const home = process.env.HOME;
+  process.env.HOME = join(o.workdir, 'home');
+  mkdirSync(process.env.HOME, { recursive: true });
+  try {
+    return await countAll(b, charts, proxy, countKc);
+  } finally {
+    if (home === undefined) delete process.env.HOME;
+    else process.env.HOME = home;
+  }
+}
+
+/** Per chart and contender: a release of its own, then the counted upgrade and rollbacks. */
+async function countAll(b: Bench, charts: readonly BenchChart[], proxy: Proxy, countKc: string): Promise<CountRow[]> {
+  const { o, admin, adminKube } = b;
   const counts: CountRow[] = [];
   for (const chart of charts) {
     const tools = [
