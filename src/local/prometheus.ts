@@ -1,0 +1,203 @@
+/**
+ * A real Prometheus for the health gate's tests and the demo: built once from its Go module
+ * (pinned in ./prometheus/go.mod) into the cache, started on 127.0.0.1 with a free port.
+ *
+ * Built, not installed: the project's only native prerequisites are Node.js and Go, as for the
+ * control plane, so a fresh machine needs no package manager and no root. The build drops every
+ * service-discovery plugin (`remove_all_sd`: static targets are all the tests need) and the web
+ * UI's assets (the HTTP API is served without them), which shrinks it by about a third.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheRoot, contentKey, fillOnce, progress } from './cache.ts';
+
+/** The release the module version in ./prometheus/go.mod stands for (v0.314.0 is 3.14.0). */
+export const PROMETHEUS_VERSION = 'v3.14.0';
+const MODULE_VERSION = 'v0.314.0';
+const BUILD_TAGS = 'remove_all_sd';
+
+const moduleDir = fileURLToPath(new URL('./prometheus', import.meta.url));
+
+function runGo(args: readonly string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', args, { cwd: moduleDir, env: { ...process.env, CGO_ENABLED: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT' ? new Error('the Go toolchain (`go`) is not on PATH: install Go 1.26 or newer to build the local Prometheus') : err);
+    });
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`go ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+/**
+ * The path of the prometheus binary, built on first use into
+ * `~/.cache/helmstep/prometheus/<version>-<key>/` (the key hashes go.mod and go.sum, so a pin
+ * change rebuilds). Cold, with empty Go caches, this takes minutes; later calls return at once.
+ */
+export async function ensurePrometheusBinary(): Promise<string> {
+  const key = contentKey([join(moduleDir, 'go.mod'), join(moduleDir, 'go.sum')], [process.arch, 'cgo=0', BUILD_TAGS]);
+  const dir = join(cacheRoot(), 'prometheus', `${PROMETHEUS_VERSION}-${key}`);
+  await fillOnce(dir, async (staging) => {
+    const started = Date.now();
+    progress(`building Prometheus ${PROMETHEUS_VERSION} from its Go module into ${dir}`);
+    progress('a cold build (module downloads included) takes several minutes on 2 cores; later runs reuse the cache');
+    const beat = setInterval(() => {
+      progress(`  still building prometheus (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }, 30_000);
+    const v = PROMETHEUS_VERSION.slice(1);
+    const ldflags = [
+      '-s -w',
+      `-X github.com/prometheus/common/version.Version=${v}`,
+      `-X github.com/prometheus/common/version.Branch=${MODULE_VERSION}`,
+      '-X github.com/prometheus/common/version.BuildUser=helmstep',
+    ].join(' ');
+    try {
+      await runGo(['build', '-trimpath', '-tags', BUILD_TAGS, '-ldflags', ldflags, '-o', join(staging, 'prometheus'), 'github.com/prometheus/prometheus/cmd/prometheus'], {});
+    } finally {
+      clearInterval(beat);
+    }
+    progress(`  prometheus built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  });
+  return join(dir, 'prometheus');
+}
+
+export interface PrometheusOptions {
+  /** Working folder: the configuration, the TSDB and the log. */
+  readonly dir: string;
+  /** `host:port` of each /metrics endpoint to scrape (one static job, `helmstep`). */
+  readonly scrapeTargets: readonly string[];
+  /** @default 1 */
+  readonly scrapeIntervalSeconds?: number;
+  /** How long to wait for /-/ready. @default 60_000 */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface LocalPrometheus {
+  /** Base URL of the HTTP API, `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly pid: number;
+  readonly logFile: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** prometheus.yml for one job of static targets. JSON is YAML, and needs no quoting rules. */
+export function prometheusConfig(targets: readonly string[], intervalSeconds: number): string {
+  const interval = `${intervalSeconds}s`;
+  return `${JSON.stringify(
+    {
+      global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+      scrape_configs: [{ job_name: 'helmstep', static_configs: [{ targets: [...targets] }] }],
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return `--- last lines of ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')}`;
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts Prometheus on 127.0.0.1 (a free port) scraping `scrapeTargets`, and resolves once
+ * /-/ready answers 200. stop() ends it by its PID (SIGTERM, then SIGKILL after 5 s); it is also
+ * killed when this Node.js process exits, so a test run never leaves one behind.
+ */
+export async function startPrometheus(opts: PrometheusOptions): Promise<LocalPrometheus> {
+  const binary = await ensurePrometheusBinary();
+  mkdirSync(opts.dir, { recursive: true });
+  const config = join(opts.dir, 'prometheus.yml');
+  writeFileSync(config, prometheusConfig(opts.scrapeTargets, opts.scrapeIntervalSeconds ?? 1));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = join(opts.dir, 'prometheus.log');
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      binary,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(opts.dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', fd, fd] },
+    );
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start prometheus (${binary})`);
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => {
+    exited = `exited (${signal ?? `code ${code}`})`;
+  });
+  const onExit = () => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  };
+  process.once('exit', onExit);
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    if (!alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  };
+
+  const timeout = opts.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`prometheus ${exited} before it was ready\n${tail(logFile)}`);
+    }
+    try {
+      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`timed out after ${timeout / 1000} s waiting for prometheus at ${url}/-/ready\n${tail(logFile)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, pid, logFile, stop };
+}
