@@ -13,13 +13,14 @@
  *
  * Only the owner finishes its record (NotOwner), and only while it is the newest (NotNewest: a
  * helm rollback wrote after it; finishing it would undo that). Idempotent: a record that is
- * already deployed and newest (its owner label was removed with that write) counts as done, and
+ * already deployed and newest counts as done (its owner label stays, so a re-run of the operation
+ * recognises its finished record), and
  * a re-run finishes the supersedes a crash interrupted.
  * Throws NotOwner, NotNewest, NotPending, RevisionNotFound, ReleaseNotFound, ConcurrentUpdate (retryable).
  */
 import type { ReleaseRef } from '../release/errors.ts';
 import { markDeployed, markSuperseded } from '../release/lifecycle.ts';
-import { isOwnedBy, withoutOwner } from '../release/owner.ts';
+import { isOwnedBy } from '../release/owner.ts';
 import { isPending } from '../release/record.ts';
 import type { ReleaseStore, StoredRelease } from '../store/release-store.ts';
 import { NotNewest, NotOwner, NotPending } from './errors.ts';
@@ -77,7 +78,9 @@ export async function completeOperation(
     const stored = history.find((h) => h.release.version === r.release.version)!;
     await store.update(stored, r.release);
   }
-  const done = await store.update(own, markDeployed(own.release, opts.description), withoutOwner(own.labels));
+  // The owner label stays: it tells a re-run of the same operation that it already finished
+  // (bound to this revision, so helm copying it into later records does not confuse anyone).
+  const done = await store.update(own, markDeployed(own.release, opts.description), own.labels);
   await supersedeOtherDeployed(store, history, version);
   return done;
 }

@@ -1,7 +1,8 @@
 /**
  * Failure: the operation's own pending record becomes `failed` with helm's description
  * (`Release "<n>" failed: <err>` for install and for wait failures, `Upgrade "<n>" failed: …`,
- * `Rollback "<n>" failed: …`), and its owner label is removed.
+ * `Rollback "<n>" failed: …`); its owner label stays, so a re-run of the operation recognises
+ * its finished record.
  *
  * A failed rollback (op `rollback`) also supersedes the record it replaced, revision − 1, if that
  * one is deployed, as helm does when its rollback's update fails; that write comes AFTER the own
@@ -9,13 +10,12 @@
  * `install`, "Release … failed") leave the replaced record as it is, as helm does.
  *
  * The record need not be the newest: marking one's own stale pending record failed is always
- * right. Idempotent: a record already `failed` counts as done (its owner label went with that
- * write), and a re-run finishes the rollback's supersede.
+ * right. Idempotent: a record already `failed` counts as done, and a re-run finishes the rollback's supersede.
  * Throws NotOwner, NotPending, RevisionNotFound, ReleaseNotFound, ConcurrentUpdate (retryable).
  */
 import type { ReleaseRef } from '../release/errors.ts';
 import { markFailed, markSuperseded, type Operation } from '../release/lifecycle.ts';
-import { isOwnedBy, withoutOwner } from '../release/owner.ts';
+import { isOwnedBy } from '../release/owner.ts';
 import { isPending } from '../release/record.ts';
 import type { ReleaseStore, StoredRelease } from '../store/release-store.ts';
 import { NotOwner, NotPending } from './errors.ts';
@@ -48,7 +48,7 @@ export async function failOperation(
   }
   if (!isPending(status)) throw new NotPending(ref, version, status);
   if (!isOwnedBy(own, opts.owner)) throw new NotOwner(ref, version, opts.owner, status);
-  const failed = await store.update(own, markFailed(own.release, op, err), withoutOwner(own.labels));
+  const failed = await store.update(own, markFailed(own.release, op, err), own.labels); // owner kept: see complete.ts
   if (op === 'rollback') await supersedeReplaced(store, history, version);
   return failed;
 }

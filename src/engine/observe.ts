@@ -62,3 +62,11 @@ export async function observe(deps: EngineDeps, op: OperationRef): Promise<Obser
   if (!isOwnedBy(own, op.owner)) throw new OperationSuperseded(op, 'its pending record belongs to another operation');
   return { history, own, previous: replacedBy(history, own.release) };
 }
+
+/**
+ * The record this owner wrote, whatever its status now (the owner label stays on finished
+ * records): how a re-run of an operation finds that it already began, or already finished.
+ */
+export function ownedBy(history: readonly StoredRelease[], owner: string): StoredRelease | undefined {
+  return [...history].reverse().find((h) => isOwnedBy(h, owner));
+}

@@ -4,8 +4,9 @@
  * history to compute `.Release.Revision`, so it runs before the lock is written), then writes the
  * pending record carrying the operation's owner: that record is the lock helm respects.
  *
- * Idempotent: when the newest record is already this owner's pending record (a retry after the
- * write, or a re-run after a crash), it returns that operation without rendering again.
+ * Idempotent: when a record of this owner exists (a retry after the write, or a re-run after a
+ * crash), it returns that operation without rendering again, with `finished` set when the
+ * operation already ended.
  * Writes one record (pending-install or pending-upgrade), prunes to --history-max after it.
  * Throws OperationInProgress, NoDeployedRelease, NameInUse, RenderFailed, ReleaseChanged (retry:
  * the history moved between render and write), ReleaseTooLarge.
@@ -14,8 +15,8 @@ import { beginInstall, beginUpgrade } from '../actions/index.ts';
 import { renderRelease, type ValuesInput } from '../chart/render.ts';
 import { OperationInProgress, type ReleaseRef } from '../release/errors.ts';
 import { latest, validateReleaseName } from '../release/lifecycle.ts';
-import { isOwnedBy } from '../release/owner.ts';
 import { isPending, type Labels } from '../release/record.ts';
+import { ownedBy } from './observe.ts';
 import type { EngineDeps, OperationRef } from './types.ts';
 
 export interface DeployRequest extends ReleaseRef {
@@ -47,9 +48,15 @@ function opFor(req: DeployRequest, revision: number, status: string): OperationR
 export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<OperationRef & { readonly resumed: boolean }> {
   validateReleaseName(req.name);
   const history = await deps.store.history(req);
+  const mine = ownedBy(history, req.owner);
+  if (mine) {
+    // A re-run: the operation began (pending: resume it) or already finished (say so).
+    const status = mine.release.info.status;
+    const op = opFor(req, mine.release.version, isPending(status) ? status : mine.release.info.description === 'Install complete' ? 'pending-install' : 'pending-upgrade');
+    return { ...op, resumed: true, ...(isPending(status) ? {} : { finished: status }) };
+  }
   const newest = history.at(-1);
   if (newest && isPending(newest.release.info.status)) {
-    if (isOwnedBy(newest, req.owner)) return { ...opFor(req, newest.release.version, newest.release.info.status), resumed: true };
     throw new OperationInProgress(req, newest.release.version, newest.release.info.status);
   }
   const newestRelease = latest(history.map((h) => h.release));

@@ -4,7 +4,8 @@
  * with the target's chart, values, manifest and hooks. The hooks, apply, wait and finalize that
  * follow are the same steps an upgrade uses.
  *
- * Idempotent: when the newest record is this owner's pending record it is returned as is.
+ * Idempotent: when a record of this owner exists it is returned as is (`finished` set when the
+ * rollback already ended).
  * `dryRun` only plans: nothing is written. Throws RollbackRefused (stop: a person decides),
  * ReleaseNotFound, RevisionNotFound, InvalidRevision, OperationInProgress.
  */
@@ -13,8 +14,8 @@ import { detectDrift } from '../kube/apply.ts';
 import { withOwnership } from '../kube/manifest.ts';
 import { HelmstepError, OperationInProgress, type ReleaseRef } from '../release/errors.ts';
 import { resolveRollbackTarget, validateReleaseName } from '../release/lifecycle.ts';
-import { isOwnedBy } from '../release/owner.ts';
 import { isPending } from '../release/record.ts';
+import { ownedBy } from './observe.ts';
 import { describeRisk, planRollback, type RollbackPlan } from './rollback-plan.ts';
 import { manifestObjects } from './upgrade.ts';
 import type { EngineDeps, OperationRef } from './types.ts';
@@ -84,12 +85,16 @@ export async function rollbackStep(
 ): Promise<{ readonly op: OperationRef; readonly plan: RollbackPlan | undefined; readonly resumed: boolean }> {
   validateReleaseName(req.name);
   const history = await deps.store.history(req);
+  const mine = ownedBy(history, req.owner);
+  if (mine) {
+    // A re-run: the rollback began (pending: resume it) or already finished (say so).
+    const status = mine.release.info.status;
+    const op: OperationRef = { ...refOnly(req), op: 'rollback', revision: mine.release.version, owner: req.owner, ...(isPending(status) ? {} : { finished: status }) };
+    return { op, plan: undefined, resumed: true };
+  }
   const newest = history.at(-1);
-  if (newest && isPending(newest.release.info.status)) {
-    if (isOwnedBy(newest, req.owner) && newest.release.info.status === 'pending-rollback') {
-      return { op: { ...refOnly(req), op: 'rollback', revision: newest.release.version, owner: req.owner }, plan: undefined, resumed: true };
-    }
-    if (!req.ignoreLock) throw new OperationInProgress(req, newest.release.version, newest.release.info.status);
+  if (newest && isPending(newest.release.info.status) && !req.ignoreLock) {
+    throw new OperationInProgress(req, newest.release.version, newest.release.info.status);
   }
   const plan = await planRollbackStep(deps, req);
   if (plan.refused && !req.force) throw new RollbackRefused(req, plan);

@@ -135,6 +135,20 @@ async function carryOut(
   return step(deps, 'Finalize', () => finalizeStep(deps, op, opts.description ? { description: opts.description } : {}));
 }
 
+/**
+ * A re-run of an operation that already ended: a deployed record gets Finalize again (it finishes
+ * the supersedes a crash may have interrupted), a failed one is reported as the failure it was.
+ */
+async function alreadyFinished(deps: EngineDeps, op: OperationRef): Promise<Release> {
+  const history = await deps.store.history(op);
+  const own = history.find((h) => h.release.version === op.revision)!.release;
+  if (op.finished === 'failed') throw new OperationFailed(op, own.info.description ?? 'failed', own);
+  if (op.finished === 'deployed' && history.at(-1)?.release.version === op.revision) {
+    return step(deps, 'Finalize', () => finalizeStep(deps, op));
+  }
+  return own;
+}
+
 /** A local run's owner: unique per run, readable in `kubectl get secret --show-labels`. */
 export function localOwner(): string {
   return `local-${randomUUID()}`;
@@ -145,6 +159,7 @@ export async function runDeploy(deps: EngineDeps, opts: DeployOptions): Promise<
   const owner = opts.request.owner ?? localOwner();
   const req: DeployRequest = { ...opts.request, owner };
   const op = await step(deps, 'Render', () => renderStep(deps, req), (o) => `revision ${o.revision} ${o.resumed ? 'resumed' : 'locked'} by ${owner}`);
+  if (op.finished) return alreadyFinished(deps, op);
   try {
     return await carryOut(deps, op, opts);
   } catch (err) {
@@ -186,6 +201,7 @@ async function atomicRollback(deps: EngineDeps, op: OperationRef, err: unknown, 
 export async function runRollback(deps: EngineDeps, opts: RollbackOptions): Promise<Release> {
   const owner = opts.request.owner ?? localOwner();
   const { op } = await step(deps, 'Rollback', () => rollbackStep(deps, { ...opts.request, owner }), (r) => `revision ${r.op.revision} "Rollback to ${r.plan?.targetRevision ?? '?'}"`);
+  if (op.finished) return alreadyFinished(deps, op);
   try {
     return await carryOut(deps, op, { ...opts, forceConflicts: opts.forceConflicts ?? false });
   } catch (err) {

@@ -21,6 +21,11 @@ export interface OperationRef extends ReleaseRef {
   readonly revision: number;
   /** Who holds the lock: an execution id (Step Functions execution name, or a local run id). */
   readonly owner: string;
+  /**
+   * Set when a re-run found its operation already finished (the record's status now): the
+   * caller skips to the end instead of acting again.
+   */
+  readonly finished?: string;
 }
 
 /** What the engine's steps are given: clients built once and injected. */

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 
 import { beginRollback, beginUpgrade, completeOperation, NotNewest, NotOwner, NotPending } from '../../../src/actions/index.ts';
-import { OWNER_LABEL } from '../../../src/release/owner.ts';
+import { OWNER_LABEL, ownerToken } from '../../../src/release/owner.ts';
 import type { Status } from '../../../src/release/record.ts';
 import { Crash, Recording, ref, rejection, rendered, rows, storeWith } from './helpers.ts';
 
 describe('completeOperation', () => {
-  it('upgrade: own record deployed "Upgrade complete" and its owner label removed, the previous deployed superseded', async () => {
+  it('upgrade: own record deployed "Upgrade complete" and its owner label kept (a re-run recognises it), the previous deployed superseded', async () => {
     const store = new Recording(storeWith(['superseded', 'deployed'], {}, { team: 'a' }));
     await beginUpgrade(store, ref, rendered(3), { owner: 'e' });
     const done = await completeOperation(store, ref, 3, { owner: 'e' });
-    expect(done.labels).toEqual({ team: 'a' });
+    expect(done.labels).toEqual({ team: 'a', [OWNER_LABEL]: ownerToken('e', 3) });
     expect(await rows(store)).toEqual([
       [1, 'superseded', 'rev 1'],
       [2, 'superseded', 'rev 2'],
@@ -108,7 +108,7 @@ describe('completeOperation', () => {
         store.crashAfter = undefined;
         await completeOperation(store, ref, own, { owner: 'e' });
         expect(await rows(store)).toEqual(want);
-        expect((await store.get(ref, own)).labels[OWNER_LABEL]).toBeUndefined();
+        expect((await store.get(ref, own)).labels[OWNER_LABEL]).toBe(ownerToken('e', own)); // kept: a re-run recognises it
       }
     });
   });

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
 import { beginRollback, failOperation, NotOwner, NotPending } from '../../../src/actions/index.ts';
-import { OWNER_LABEL } from '../../../src/release/owner.ts';
+import { OWNER_LABEL, ownerToken } from '../../../src/release/owner.ts';
 import { Crash, Recording, ref, rejection, rows, storeWith } from './helpers.ts';
 
 describe('failOperation', () => {
   it.each([
     ['upgrade', 'Upgrade "web" failed: context deadline exceeded'],
     ['install', 'Release "web" failed: context deadline exceeded'],
-  ] as const)('%s: own record failed with helm\'s words, owner label removed, the deployed one untouched', async (op, description) => {
+  ] as const)('%s: own record failed with helm\'s words, owner label kept (a re-run recognises it), the deployed one untouched', async (op, description) => {
     const store = storeWith(['deployed', 'pending-upgrade'], { 2: 'e' }, { team: 'a' });
     const failed = await failOperation(store, ref, 2, op, new Error('context deadline exceeded'), { owner: 'e' });
-    expect(failed.labels).toEqual({ team: 'a' });
+    expect(failed.labels).toEqual({ team: 'a', [OWNER_LABEL]: ownerToken('e', 2) });
     expect(await rows(store)).toEqual([
       [1, 'deployed', 'rev 1'],
       [2, 'failed', description],
@@ -55,7 +55,7 @@ describe('failOperation', () => {
     const store = storeWith(['superseded', 'pending-rollback', 'deployed'], { 2: 'e' });
     await failOperation(store, ref, 2, 'rollback', 'stopped', { owner: 'e' });
     expect((await rows(store)).map((r) => r[1])).toEqual(['superseded', 'failed', 'deployed']);
-    expect((await store.get(ref, 2)).labels[OWNER_LABEL]).toBeUndefined();
+    expect((await store.get(ref, 2)).labels[OWNER_LABEL]).toBe(ownerToken('e', 2)); // kept: a re-run recognises it
   });
 
   it('refuses another owner\'s record (NotOwner) and a finished one (NotPending), changing nothing', async () => {
