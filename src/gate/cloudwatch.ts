@@ -15,6 +15,8 @@ function transient(err: unknown): boolean {
   const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | null;
   if (!e) return false;
   if (e.$retryable) return true;
+  // The SDK's own retries have given up by now, but throttling passes.
+  if (/^(Throttling|ThrottlingException|RequestLimitExceeded|TooManyRequestsException)$/.test(e.name ?? '')) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) return status === 429 || status >= 500;
   // No HTTP answer at all: the network, a timeout.

@@ -69,8 +69,9 @@ export async function queryPrometheus(url: string, query: string, at: Date, opts
   try {
     res = await doFetch(target, { headers: { accept: 'application/json', ...opts.headers }, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${(opts.timeoutMs ?? 10_000) / 1000} s` : `unreachable (${e.cause?.code ?? e.message})`;
+    // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a bad port) is its cause.
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why = e.name === 'TimeoutError' ? `no answer within ${(opts.timeoutMs ?? 10_000) / 1000} s` : `unreachable (${e.cause?.code ?? e.cause?.message ?? e.message})`;
     throw new PrometheusQueryError(url, query, why, undefined, { cause: err });
   }
   const text = await res.text();
