@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 
 import { loadKubeconfig } from '../../../src/kube/kubeconfig.ts';
+import { parseKubeconfigYaml } from '../../../src/store/kubeconfig-yaml.ts';
 import { DirectSecretsReleaseStore, httpsReader, type ApiReader } from '../../../src/store/direct.ts';
 import { connect } from '../../../src/store/kube.ts';
 import { openStore } from '../../../src/store/open.ts';
@@ -67,6 +68,13 @@ describe('DirectSecretsReleaseStore against the client-node driver', () => {
 });
 
 describe('openStore', () => {
+  it("reads the cluster's generated kubeconfig with the small YAML reader, as yaml reads it", () => {
+    const text = readFileSync(inject('kubeconfig'), 'utf8');
+    const ours = parseKubeconfigYaml(text);
+    expect(ours).toBeDefined();
+    expect(ours).toEqual(parse(text));
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'helmstep-open-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const ons = useNamespace('direct-open');
