@@ -5,7 +5,8 @@
  *   helmstep.Retryable  nothing changed and running the same call again may succeed (429/5xx,
  *                       network, lost races, DynamoDB throttling): Retry with backoff, bounded;
  *   helmstep.Remediate  the operation failed after it began changing the cluster or while
- *                       waiting for it (hooks, apply, readiness, gate, timeouts): fail the
+ *                       waiting for it (hooks, apply, readiness, gate, timeouts, an
+ *                       interrupted local run): fail the
  *                       release, then roll back when the request or the gate asks for it;
  *   helmstep.Stop       a person must decide (a lock held, a refused rollback, an ownership
  *                       conflict, a chart that does not render, invalid input): fail and stop.
@@ -49,6 +50,8 @@ const REMEDIATE_REASONS: ReadonlySet<string> = new Set([
   'ApplyConflict',
   'InvalidObject',
   'KindNotServed',
+  // Ctrl-C of a local run: helm fails the release, and rolls it back with --atomic.
+  'Interrupted',
 ]);
 
 /** The outcome for an error thrown by a step. Unknown errors stop: a person looks first. */

@@ -151,3 +151,42 @@ export class PollTimedOut extends HelmstepError {
     return `${this.state}: ${this.progress}\ncontext deadline exceeded`;
   }
 }
+
+/**
+ * A re-run deploy execution found its own pending-rollback record: it was interrupted while
+ * rolling back. Render cannot resume a rollback as an upgrade, so a person decides.
+ */
+export class RemediationInterrupted extends HelmstepError {
+  override readonly name = 'RemediationInterrupted';
+  readonly reason = 'RemediationInterrupted';
+  constructor(
+    readonly ref: ReleaseRef,
+    readonly revision: number,
+    readonly owner: string,
+  ) {
+    super(
+      `release "${ref.name}" in namespace "${ref.namespace}" revision ${revision} is the pending rollback of execution ${owner}, which was interrupted while remediating; ` +
+        `a re-run cannot continue it: unlock the release (helmstep unlock ${ref.name} -n ${ref.namespace}) and roll back or deploy again`,
+    );
+  }
+}
+
+/**
+ * A re-run of an execution whose operation already finished (its record is deployed or failed):
+ * nothing is done again. Start a new execution (a new name) to deploy again.
+ */
+export class AlreadyFinished extends HelmstepError {
+  override readonly name = 'AlreadyFinished';
+  readonly reason = 'AlreadyFinished';
+  constructor(
+    readonly ref: ReleaseRef,
+    readonly revision: number,
+    readonly status: string,
+    readonly owner: string,
+  ) {
+    super(
+      `execution ${owner} already finished its operation on release "${ref.name}" in namespace "${ref.namespace}": revision ${revision} is ${status}; ` +
+        `nothing was done again. Start a new execution to deploy again (helmstep history ${ref.name} -n ${ref.namespace})`,
+    );
+  }
+}

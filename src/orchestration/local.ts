@@ -7,6 +7,8 @@
  * the Task in flight has returned, so a re-run with the same name never overlaps it.
  */
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { Interrupted } from '../engine/sequence.ts';
+import { toStepError } from './classify.ts';
 import type { OrchestrationDeps } from './deps.ts';
 import { stepHandler, type StepHandler } from './handler.ts';
 import { loadMachine, taskStates, type MachineName } from './machines.ts';
@@ -61,9 +63,31 @@ export interface LocalRunOptions {
 
 export interface LocalExecution {
   readonly result: Promise<ExecutionResult>;
-  /** Stops the execution; resolves when the Task in flight (if any) has finished. */
+  /**
+   * Stops the execution where it is; resolves when the Task in flight (if any) has finished.
+   * The release's pending record stays (a re-run under the same name resumes it).
+   */
   abort(): Promise<void>;
+  /**
+   * Ctrl-C: from the next Task on, the operation's states fail with Interrupted (helm's
+   * "context canceled", helmstep.Remediate), so the release ends failed, or rolled back with
+   * rollback-on-failure; the failure path itself still runs. Never leaves it pending.
+   */
+  interrupt(): void;
 }
+
+/** The states that still run after an interrupt: failing, rolling back, releasing the lease. */
+export const FAILURE_PATH: ReadonlySet<string> = new Set([
+  'FailRelease',
+  'RollbackBegin',
+  'RollbackPreHooks',
+  'RollbackUpgrade',
+  'RollbackHealthGate',
+  'RollbackPostHooks',
+  'RollbackFinalize',
+  'RollbackFailRelease',
+  'ReleaseLease',
+]);
 
 function asText(v: unknown): string {
   if (typeof v === 'string') return v;
@@ -74,6 +98,7 @@ function asText(v: unknown): string {
 export function startLocal(opts: LocalRunOptions): LocalExecution {
   const def = loadMachine(opts.machine);
   const inFlight = new Set<Promise<unknown>>();
+  let interrupted = false;
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const state of taskStates(def)) {
     const step = STEPS[state];
@@ -82,6 +107,7 @@ export function startLocal(opts: LocalRunOptions): LocalExecution {
     const h = opts.wrapHandler ? opts.wrapHandler(state, base) : base;
     let invocation = 0;
     handlers[state] = (input) => {
+      if (interrupted && !FAILURE_PATH.has(state)) return Promise.reject(toStepError(new Interrupted(), state));
       const p = h(input, { awsRequestId: `${opts.executionName}-${state}-${++invocation}`, functionName: `helmstep-${state}` });
       inFlight.add(p);
       void p.then(
@@ -146,7 +172,13 @@ export function startLocal(opts: LocalRunOptions): LocalExecution {
     await events.catch(() => undefined);
     return out;
   })();
-  return { result, abort };
+  return {
+    result,
+    abort,
+    interrupt: () => {
+      interrupted = true;
+    },
+  };
 }
 
 /** Runs an execution to its end. */

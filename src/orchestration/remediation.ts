@@ -31,7 +31,8 @@ export function decideRemediation(input: {
   if (error !== REMEDIATE) return { rollback: false, why: `${cause.class} in ${cause.state} stops the execution: a person decides what happens next` };
   if (!op) return { rollback: false, why: 'no revision was written: nothing to roll back' };
   if (op.op === 'rollback' || !isDeploy(request)) return { rollback: false, why: 'a failed rollback is not rolled back' };
-  const gateFailed = GATE_STATES.has(cause.state);
+  // An interrupted run is not a failed gate, wherever it was interrupted.
+  const gateFailed = GATE_STATES.has(cause.state) && cause.reason !== 'Interrupted';
   const wanted = request.rollbackOnFailure || (gateFailed && request.rollbackOnGateFailure);
   if (!wanted) {
     return { rollback: false, why: gateFailed ? 'the health gate failed and rollbackOnGateFailure is off' : 'rollback-on-failure is not set' };

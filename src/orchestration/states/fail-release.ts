@@ -15,6 +15,7 @@ import { defineStep } from '../handler.ts';
 import { DocumentSchema, FailureDocSchema, type Doc, type FailureDoc } from '../document.ts';
 import { decideRemediation } from '../remediation.ts';
 import { engineWithLog, renewLease } from './common.ts';
+import { remediationOwner } from './rollback.ts';
 import type { OrchestrationDeps } from '../deps.ts';
 
 /** Reasons that mean the record is no longer this operation's to fail (it was finished or unlocked). */
@@ -24,13 +25,14 @@ const NOT_OURS: ReadonlySet<string> = new Set(['OperationSuperseded', 'NotOwner'
 async function findOp(deps: OrchestrationDeps, doc: Doc, slot: 'op' | 'rollback'): Promise<OperationRef | undefined> {
   const known = doc[slot];
   if (known) return known;
+  const owner = slot === 'rollback' ? remediationOwner(doc.owner) : doc.owner;
   const newest = (await deps.engine.store.history(doc.request)).at(-1);
-  if (!newest || !isPending(newest.release.info.status) || !isOwnedBy(newest, doc.owner)) return undefined;
+  if (!newest || !isPending(newest.release.info.status) || !isOwnedBy(newest, owner)) return undefined;
   const status = newest.release.info.status;
   const op = status === 'pending-install' ? 'install' : status === 'pending-upgrade' ? 'upgrade' : 'rollback';
   // The remediation's slot only ever holds a rollback; the deploy's never does (a re-run's leftover).
   if ((slot === 'rollback') !== (op === 'rollback')) return undefined;
-  return { namespace: doc.request.namespace, name: doc.request.name, op, revision: newest.release.version, owner: doc.owner };
+  return { namespace: doc.request.namespace, name: doc.request.name, op, revision: newest.release.version, owner };
 }
 
 export function failState(state: string, slot: 'op' | 'rollback', errorSlot: 'error' | 'rollbackError') {

@@ -8,7 +8,17 @@ import { z } from 'zod';
 import { rollbackStep } from '../../engine/rollback.ts';
 import { defineStep } from '../handler.ts';
 import { DeployRequestDocSchema, DocumentSchema, FailureDocSchema, OpRefSchema, RollbackRequestDocSchema } from '../document.ts';
+import { AlreadyFinished } from '../errors.ts';
 import { engineWithLog, renewLease } from './common.ts';
+
+/**
+ * The owner of the deploy execution's remediation rollback record: not the execution's own
+ * name, which already owns the failed upgrade's record (owners find their records whatever their
+ * status, so one owner writes one record).
+ */
+export function remediationOwner(owner: string): string {
+  return `${owner}/rollback`;
+}
 
 export const rollback = defineStep({
   state: 'Rollback',
@@ -26,6 +36,7 @@ export const rollback = defineStep({
       maxHistory: r.maxHistory,
       ignoreLock: r.ignoreLock,
     });
+    if (op.finished) throw new AlreadyFinished(r, op.revision, op.finished, doc.owner);
     log.info(resumed ? 'resumed the pending rollback' : 'wrote the pending rollback', {
       revision: op.revision,
       ...(plan ? { target: plan.targetRevision, risks: plan.risks.map((k) => k.kind) } : {}),
@@ -44,11 +55,12 @@ export const rollbackBegin = defineStep({
       namespace: doc.request.namespace,
       name: doc.request.name,
       target: doc.failure.target,
-      owner: doc.owner,
+      owner: remediationOwner(doc.owner),
       force: false,
       maxHistory: doc.request.maxHistory,
       ignoreLock: false,
     });
+    if (op.finished) throw new AlreadyFinished(doc.request, op.revision, op.finished, op.owner);
     log.info(resumed ? 'resumed the remediation rollback' : 'began the remediation rollback', {
       revision: op.revision,
       target: plan?.targetRevision ?? doc.failure.target,

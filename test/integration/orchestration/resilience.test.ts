@@ -138,6 +138,10 @@ describe('leases, aborts and retries', () => {
       [1, 'superseded', 'Install complete'],
       [2, 'deployed', 'Upgrade complete'],
     ]);
+    // A third run under the same name finds its operation finished and does nothing again.
+    const third = await start('deploy', input, { deps, executionName: name }).ran;
+    expect(failure(third).cause).toMatchObject({ state: 'Render', class: 'AlreadyFinished' });
+    expect((await history(deps.engine, ns.name, 'resume')).length).toBe(2);
     await expectHelmAgrees(deps.engine, ns.name, 'resume');
   });
 
@@ -221,5 +225,45 @@ describe('leases, aborts and retries', () => {
     expect(run.events.filter((e) => e.type === 'retried' && e.state === 'Render').length).toBe(6); // MaxAttempts
     expect(await leases.store().read({ cluster: CLUSTER, namespace: ns.name, name: 'busy' })).toBeUndefined();
     expect(await history(plain.engine, ns.name, 'busy')).toEqual([[1, 'deployed', 'Install complete']]);
+  });
+
+  it('Ctrl-C (interrupt) during the health gate: the release ends failed with helm\'s "context canceled", never pending', async () => {
+    const deps = orchestrationDeps(leases.store());
+    succeeded(await runDeploy(deps, ns.name, 'ctrlc', webappChart, { set: ['message=v1'] }));
+    const s = start('deploy', deployInput(ns.name, 'ctrlc', webappChart, { set: ['message=v2', 'podBehaviour=crashloop'] }), {
+      deps,
+      onEvent: (e) => {
+        if (e.type === 'entered' && e.state === 'HealthGateWait') s.exec.interrupt();
+      },
+    });
+    const run = await s.ran;
+    const { error, cause } = failure(run);
+    expect(error).toBe('helmstep.Remediate');
+    expect(cause).toMatchObject({ state: 'HealthGate', class: 'Interrupted', message: 'UPGRADE FAILED: context canceled', remediation: 'rollback-on-failure is not set' });
+    expect(await history(deps.engine, ns.name, 'ctrlc')).toEqual([
+      [1, 'deployed', 'Install complete'],
+      [2, 'failed', 'Upgrade "ctrlc" failed: context canceled'],
+    ]);
+    expect(await leases.store().read({ cluster: CLUSTER, namespace: ns.name, name: 'ctrlc' })).toBeUndefined();
+    await expectHelmAgrees(deps.engine, ns.name, 'ctrlc');
+  });
+
+  it('Ctrl-C with rollback-on-failure: the rollback still runs to the end', async () => {
+    const deps = orchestrationDeps(leases.store());
+    succeeded(await runDeploy(deps, ns.name, 'ctrlca', webappChart, { set: ['message=v1'] }));
+    const s = start('deploy', deployInput(ns.name, 'ctrlca', webappChart, { set: ['message=v2', 'podBehaviour=crashloop'], rollbackOnFailure: true }), {
+      deps,
+      onEvent: (e) => {
+        if (e.type === 'entered' && e.state === 'HealthGateWait') s.exec.interrupt();
+      },
+    });
+    const { cause } = failure(await s.ran);
+    expect(cause.message).toBe('release ctrlca failed, and has been rolled back due to rollback-on-failure being set: context canceled');
+    expect(await history(deps.engine, ns.name, 'ctrlca')).toEqual([
+      [1, 'superseded', 'Install complete'],
+      [2, 'failed', 'Upgrade "ctrlca" failed: context canceled'],
+      [3, 'deployed', 'Rollback to 1'],
+    ]);
+    await expectHelmAgrees(deps.engine, ns.name, 'ctrlca');
   });
 });

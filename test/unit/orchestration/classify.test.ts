@@ -64,7 +64,7 @@ describe('classify: the outcome the state machines route on, from the error clas
     ['NameInUse', new NameInUse(ref, 1, 'deployed'), STOP],
     ['ReleaseNotFound', new ReleaseNotFound(ref), STOP],
     ['KubeForbidden', new KubeForbidden('patch', 'ConfigMap "web"', 403, 'forbidden'), STOP],
-    ['Interrupted', new Interrupted(), STOP],
+    ['Interrupted (Ctrl-C of a local run: failed, or rolled back with --atomic)', new Interrupted(), REMEDIATE],
     ['ClusterUnavailable (TLS, not retryable)', new ClusterUnavailable('https://k', 'certificate', { retryable: false }), STOP],
     ['a plain TypeError', new TypeError('x is undefined'), STOP],
     ['a thrown string', 'boom', STOP],

@@ -38,6 +38,12 @@ describe('decideRemediation', () => {
     expect(decideRemediation({ error: REMEDIATE, cause: hook, request: deploy({ rollbackOnFailure: true }), op, history })).toMatchObject({ rollback: true, target: 2 });
   });
 
+  it('an interruption during the gate is not a gate failure: it rolls back only with rollback-on-failure', () => {
+    const interrupted = { ...cause('HealthGate', 'Interrupted'), text: 'context canceled' };
+    expect(decideRemediation({ error: REMEDIATE, cause: interrupted, request: deploy(), op, history })).toEqual({ rollback: false, why: 'rollback-on-failure is not set' });
+    expect(decideRemediation({ error: REMEDIATE, cause: interrupted, request: deploy({ rollbackOnFailure: true }), op, history }).rollback).toBe(true);
+  });
+
   it('never rolls back a Stop, a failed rollback, or a release with no good revision', () => {
     expect(decideRemediation({ error: STOP, cause: cause('Upgrade', 'OwnershipConflict'), request: deploy({ rollbackOnFailure: true }), op, history }).rollback).toBe(false);
     expect(decideRemediation({ error: REMEDIATE, cause: cause('HealthGate'), request: rollbackReq, op: { ...op, op: 'rollback' }, history }).rollback).toBe(false);
