@@ -57,8 +57,9 @@ async function dispatch(cmd: ReadCommand, ref: ReleaseRef, ctx: CommandContext):
 }
 
 /** The line after `Error: `: helm's wording first where helm has one, then what to do. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof RevisionNotFound) {
+export function errorMessage(err: unknown, command?: string): string {
+  // helm rollback says `release has no N version` (the error's own text); get/status say not found.
+  if (err instanceof RevisionNotFound && command !== 'rollback') {
     // helm get/status say `release: not found` for a missing revision too.
     return `release: not found: release "${err.ref.name}" in namespace "${err.ref.namespace}" has no revision ${err.revision}; list its revisions with helmstep history ${err.ref.name} -n ${err.ref.namespace}`;
   }
@@ -122,7 +123,7 @@ export async function run(argv: readonly string[], deps: RunDeps): Promise<numbe
     await dispatch(cmd, ref, ctx);
     return EXIT_OK;
   } catch (err) {
-    deps.err.write(`Error: ${errorMessage(err)}\n`);
+    deps.err.write(`Error: ${errorMessage(err, cmd.kind)}\n`);
     if (deps.env.HELMSTEP_DEBUG && err instanceof Error && err.stack) deps.err.write(`${err.stack}\n`);
     return EXIT_ERROR;
   }

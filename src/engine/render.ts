@@ -12,12 +12,15 @@
  * the history moved between render and write), ReleaseTooLarge.
  */
 import { beginInstall, beginUpgrade } from '../actions/index.ts';
-import { renderRelease, type ValuesInput } from '../chart/render.ts';
+import { RenderFailed, renderRelease, type ValuesInput } from '../chart/render.ts';
 import { OperationInProgress, type ReleaseRef } from '../release/errors.ts';
 import { latest, validateReleaseName } from '../release/lifecycle.ts';
 import { isPending, type Labels } from '../release/record.ts';
 import { ownedBy } from './observe.ts';
 import type { EngineDeps, OperationRef } from './types.ts';
+
+/** helm's lock refusal, as its render prints it. */
+const IN_PROGRESS = 'another operation (install/upgrade/rollback) is in progress';
 
 export interface DeployRequest extends ReleaseRef {
   /** Chart directory, .tgz, repo/chart or oci:// reference, as helm takes it. */
@@ -62,7 +65,7 @@ export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<
   const newestRelease = latest(history.map((h) => h.release));
   const install =
     req.mode === 'install' || (req.installIfMissing === true && (!newestRelease || newestRelease.info.status === 'uninstalled'));
-  const rendered = await renderRelease({
+  const rendered = await renderChecked(deps, req, {
     ref: req,
     chart: req.chart,
     ...(req.values ? { values: req.values } : {}),
@@ -70,7 +73,7 @@ export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<
     helm: deps.helm,
     ...(deps.kubeconfig ? { kubeconfig: deps.kubeconfig } : {}),
     ...(deps.kubeContext ? { kubeContext: deps.kubeContext } : {}),
-  }, deps.now());
+  });
   // helmstep applies server-side, as helm 4 does for new releases and with --server-side=true.
   const asSsa = { ...rendered, applyMethod: 'ssa' };
   if (install) {
@@ -88,4 +91,20 @@ export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<
     ...(req.labels ? { labels: req.labels } : {}),
   });
   return { ...opFor(req, begun.pending.release.version, 'pending-upgrade'), resumed: false };
+}
+
+/**
+ * helm's render reads the history and refuses a locked release with its in-progress text: when
+ * another writer took the lock between our check and the render, say so as the lock refusal it
+ * is, not as a chart error.
+ */
+async function renderChecked(deps: EngineDeps, ref: ReleaseRef, req: Parameters<typeof renderRelease>[0]) {
+  try {
+    return await renderRelease(req, deps.now());
+  } catch (err) {
+    if (!(err instanceof RenderFailed) || !err.helmStderr.includes(IN_PROGRESS)) throw err;
+    const newest = (await deps.store.history(ref)).at(-1);
+    if (newest && isPending(newest.release.info.status)) throw new OperationInProgress(ref, newest.release.version, newest.release.info.status);
+    throw err;
+  }
 }

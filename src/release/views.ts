@@ -274,6 +274,8 @@ export interface StatusOptions {
    * cluster state is not in the record, so the caller supplies it; printed as `RESOURCES:\n<text>\n`.
    */
   readonly resources?: string;
+  /** helm test prints the status without NOTES. */
+  readonly hideNotes?: boolean;
 }
 
 /** `helm status <name>` table output for one record (no colour). */
@@ -307,7 +309,7 @@ export function statusView(rec: Release, opts: StatusOptions = {}): string {
     out += 'HOOKS:\n' + hooksText(rec) + `MANIFEST:\n${manifestOf(rec)}\n`;
   }
   const notes = rec.info.notes ?? '';
-  if (notes !== '') out += `NOTES:\n${notes.trim()}\n`;
+  if (notes !== '' && !opts.hideNotes) out += `NOTES:\n${notes.trim()}\n`;
   return out;
 }
 

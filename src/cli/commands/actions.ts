@@ -128,6 +128,9 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
         printRelease(ctx.out, rel, cmd.output);
         return 0;
       }
+      if (cmd.kind === 'upgrade' && cmd.install && cmd.output === 'table' && (await deps.store.history(ref)).length === 0) {
+        ctx.out.write(`Release "${ref.name}" does not exist. Installing it now.\n`);
+      }
       const done = await runDeploy(deps, {
         request: {
           ...ref,
@@ -176,7 +179,7 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
     }
     case 'test': {
       const result = await runTest(deps, ref, { timeoutMs: cmd.timeoutMs, ...signal });
-      ctx.out.write(statusView(result.release, { helm: 4 }));
+      ctx.out.write(statusView(result.release, { helm: 4, hideNotes: true }));
       if (cmd.logs) await printTestLogs(deps, ref, result.hooks.map((h) => h.name), ctx.out);
       return 0;
     }
