@@ -8,10 +8,15 @@
  *   HELMSTEP_LEASE_TTL_SECONDS  lease lifetime without renewal (default 900)
  *   HELMSTEP_POLL_SECONDS       how soon poll loops ask again (default 5)
  *   POWERTOOLS_LOG_LEVEL        log level of the JSON logs (Powertools' own variable)
+ *
+ * The HealthGate's gate checks (src/gate) get a CloudWatch client from the function's role and
+ * region; Prometheus is queried at the URL each request's gate names.
  */
 import { existsSync } from 'node:fs';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { gatePoller } from '../gate/index.ts';
 import { openKubeClient } from '../kube/client.ts';
 import { connect } from '../store/kube.ts';
 import { DEFAULT_LEASE_TTL_MS, type LogFactory, type OrchestrationDeps } from './deps.ts';
@@ -75,5 +80,6 @@ export async function depsFromEnv(access: ClusterAccess = kubeconfigFromEnv): Pr
     cluster: required('HELMSTEP_CLUSTER_NAME'),
     log: powertoolsLog(),
     pollSeconds: pollSeconds > 0 ? pollSeconds : 5,
+    gate: gatePoller({ cloudwatch: new CloudWatchClient({}) }),
   };
 }

@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { clients, useNamespace, webappChart } from '../../harness/cluster.ts';
 import { expectHelmAgrees, history } from '../engine/harness.ts';
+import { GateFailed } from '../../../src/gate/errors.ts';
+import type { GatePoller } from '../../../src/orchestration/deps.ts';
 import { failure, orchestrationDeps, runDeploy, succeeded, useLeaseDb } from './harness.ts';
 
 describe('the deploy state machine', () => {
@@ -179,5 +181,41 @@ describe('the deploy state machine', () => {
     const cause = JSON.parse(r.cause) as { reason: string; message: string };
     expect(cause.reason).toBe('InvalidRequest');
     expect(cause.message).toContain('timeoutSeconds');
+  });
+
+  it('the gate extension point: after readiness, HealthGate polls the request\'s gate, passing its state back, until it passes', async () => {
+    const calls: { spec: unknown; state: unknown }[] = [];
+    const gate: GatePoller = (_d, spec, state) => {
+      calls.push({ spec, state });
+      return Promise.resolve(state ? { done: true, progress: 'bake passed' } : { done: false, seconds: 1, progress: 'baking 1/2', state: { samples: 1 } });
+    };
+    const deps = { ...orchestrationDeps(leases.store()), gate };
+    succeeded(await runDeploy(deps, ns.name, 'gated', webappChart, { set: ['message=v1'] }));
+    calls.length = 0;
+    const run = await runDeploy(deps, ns.name, 'gated', webappChart, { set: ['message=v2'], gate: { bakeSeconds: 2 } });
+    expect(succeeded(run).revision).toBe(2);
+    expect(calls).toEqual([
+      { spec: { bakeSeconds: 2 }, state: undefined },
+      { spec: { bakeSeconds: 2 }, state: { samples: 1 } },
+    ]);
+    await expectHelmAgrees(deps.engine, ns.name, 'gated');
+  });
+
+  it('a failed gate check rolls back automatically and the execution names the check and its value', async () => {
+    const gate: GatePoller = () => Promise.reject(new GateFailed('error-rate', 0.2, 'prometheus check error-rate (rate(errors[1m])) = 0.2, limit < 0.01'));
+    const deps = { ...orchestrationDeps(leases.store()), gate };
+    succeeded(await runDeploy(deps, ns.name, 'gatefail', webappChart, { set: ['message=v1'] }));
+    const run = await runDeploy(deps, ns.name, 'gatefail', webappChart, { set: ['message=v2'], gate: { bakeSeconds: 2 } });
+    const { error, cause } = failure(run);
+    expect(error).toBe('helmstep.Remediate');
+    expect(cause).toMatchObject({ state: 'HealthGate', class: 'GateFailed', rolledBackTo: 1 });
+    expect(cause.message).toBe('release gatefail failed its health gate, and has been rolled back to revision 1: prometheus check error-rate (rate(errors[1m])) = 0.2, limit < 0.01');
+    expect(await configMessage('gatefail')).toBe('v1');
+    expect((await history(deps.engine, ns.name, 'gatefail')).map(([r, st]) => [r, st])).toEqual([
+      [1, 'superseded'],
+      [2, 'failed'],
+      [3, 'deployed'],
+    ]);
+    await expectHelmAgrees(deps.engine, ns.name, 'gatefail');
   });
 });
