@@ -14,7 +14,7 @@ export class InvalidGateSpec extends HelmstepError {
     readonly problem: string,
     options?: { cause?: unknown },
   ) {
-    super(`invalid health gate in ${source}: ${problem}; fix it and run the command again (the forms are in the README, "Health gate")`, options);
+    super(`invalid health gate in ${source}: ${problem}; fix it and run the command again`, options);
   }
 }
 

@@ -3,6 +3,7 @@
  * src/local/prometheus.ts) scraping the test exporter every second. Only this file pays for the
  * Prometheus: it is started here, not by the global setup.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,6 +155,19 @@ describe('Prometheus checks through a bake time, on a real Prometheus', () => {
     const { last } = await runGate(gate(1, ['sum(rate(http_errors_total{app="nope"}[5s])) < 0.01'], { consecutiveErrorLimit: 2 }));
     expect(last).toMatchObject({ status: 'failed', value: null });
     expect(last.status === 'failed' && last.reason).toMatch(/was inconclusive 3 times in a row \(consecutiveErrorLimit 2\): the query returned no series$/);
+  });
+
+  it('a Prometheus that cannot start says so with its log, and leaves no process', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'helmstep-prometheus-bad-'));
+    try {
+      // An address without a port is refused when the configuration loads.
+      const err = await startPrometheus({ dir: bad, scrapeTargets: ['http://x/'], readyTimeoutMs: 20_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/^prometheus exited \(code \d+\) before it was ready\n--- last lines of .*prometheus\.log:\n[\s\S]*http:\/\/x\/.* is not a valid hostname/);
+      expect(spawnSync('pgrep', ['-f', bad]).status).toBe(1);
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
   });
 
   it('a URL that is not Prometheus gives a typed error with the HTTP status', async () => {
