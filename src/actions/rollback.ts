@@ -26,6 +26,11 @@ export interface BeginRollbackOptions {
   readonly applyMethod?: string;
   /** Replaces "Rollback to N" (a forced rollback says what it overrode, after those words). */
   readonly description?: string;
+  /**
+   * The history the caller just read (saves a read). Safe when stale: the create of the next
+   * revision then collides with the record written meanwhile (ReleaseExists, retryable).
+   */
+  readonly history?: readonly StoredRelease[];
 }
 
 export interface BegunRollback extends Begun {
@@ -47,7 +52,7 @@ export async function beginRollback(
   target: number,
   opts: BeginRollbackOptions,
 ): Promise<BegunRollback> {
-  const history = await store.history(ref);
+  const history = opts.history ?? (await store.history(ref));
   const resumed = resumeOrRefuse(history, ref, opts.owner, 'pending-rollback', opts.ignoreLock);
   if (resumed) {
     const targetVersion = targetOfDescription(resumed.release.info.description) ?? target;

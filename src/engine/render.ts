@@ -15,7 +15,7 @@ import { beginInstall, beginUpgrade } from '../actions/index.ts';
 import { RenderFailed, renderRelease, type ValuesInput } from '../chart/render.ts';
 import { OperationInProgress, type ReleaseRef } from '../release/errors.ts';
 import { latest, validateReleaseName } from '../release/lifecycle.ts';
-import { isPending, type Labels } from '../release/record.ts';
+import { isPending, type Labels, type Release } from '../release/record.ts';
 import { ownedBy } from './observe.ts';
 import type { EngineDeps, OperationRef } from './types.ts';
 
@@ -83,14 +83,14 @@ export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<
       // upgrade --install over an uninstalled release replaces it, as helm's upgrade command does.
       { owner: req.owner, maxHistory: req.maxHistory, replace: req.mode === 'upgrade' },
     );
-    return { ...opFor(req, begun.pending.release.version, 'pending-install'), resumed: false };
+    return { ...opFor(req, begun.pending.release.version, 'pending-install'), resumed: false, hookEvents: eventsOf(begun.pending.release) };
   }
   const begun = await beginUpgrade(deps.store, req, asSsa, {
     owner: req.owner,
     maxHistory: req.maxHistory,
     ...(req.labels ? { labels: req.labels } : {}),
   });
-  return { ...opFor(req, begun.pending.release.version, 'pending-upgrade'), resumed: false };
+  return { ...opFor(req, begun.pending.release.version, 'pending-upgrade'), resumed: false, hookEvents: eventsOf(begun.pending.release) };
 }
 
 /**
@@ -107,4 +107,11 @@ async function renderChecked(deps: EngineDeps, ref: ReleaseRef, req: Parameters<
     if (newest && isPending(newest.release.info.status)) throw new OperationInProgress(ref, newest.release.version, newest.release.info.status);
     throw err;
   }
+}
+
+/** The hook events a record has hooks for (`test-success` is `test`). */
+export function eventsOf(rel: Release): string[] {
+  const events = new Set<string>();
+  for (const h of rel.hooks ?? []) for (const e of h.events ?? []) events.add(e === 'test-success' ? 'test' : e);
+  return [...events];
 }

@@ -16,8 +16,10 @@ import { HelmstepError, OperationInProgress, type ReleaseRef } from '../release/
 import { resolveRollbackTarget, validateReleaseName } from '../release/lifecycle.ts';
 import { isPending } from '../release/record.ts';
 import { ownedBy } from './observe.ts';
+import { eventsOf } from './render.ts';
 import { describeRisk, planRollback, type RollbackPlan } from './rollback-plan.ts';
 import { manifestObjects } from './upgrade.ts';
+import type { StoredRelease } from '../store/release-store.ts';
 import type { EngineDeps, OperationRef } from './types.ts';
 
 /** The planner found a reason not to roll back; --force overrides it. */
@@ -46,10 +48,22 @@ export interface RollbackRequest extends ReleaseRef {
   readonly ignoreLock: boolean;
 }
 
+export interface PlanOptions {
+  /**
+   * Look for drift (d): a server-side dry-run of every object of the current revision, compared
+   * with the live object (two requests per object). On by default; the rollback step itself
+   * turns it off, since drift never refuses a rollback and the rollback overwrites it anyway:
+   * `rollback --dry-run` is where a person reads it.
+   */
+  readonly drift?: boolean;
+  /** The history, when the caller has just read it. */
+  readonly history?: readonly StoredRelease[];
+}
+
 /** Plans without writing anything (`rollback --dry-run`, and the first half of the step). */
-export async function planRollbackStep(deps: EngineDeps, req: RollbackRequest): Promise<RollbackPlan> {
+export async function planRollbackStep(deps: EngineDeps, req: RollbackRequest, opts: PlanOptions = {}): Promise<RollbackPlan> {
   validateReleaseName(req.name);
-  const history = await deps.store.history(req);
+  const history = opts.history ?? (await deps.store.history(req));
   const { current, target } = resolveRollbackTarget(
     history.map((h) => h.release),
     req,
@@ -63,7 +77,7 @@ export async function planRollbackStep(deps: EngineDeps, req: RollbackRequest): 
     const key = `${o.apiVersion}|${o.kind}`;
     if (!served.has(key)) served.set(key, (await deps.kube.resource(o.apiVersion, o.kind)).served);
   }
-  const drift = await detectDrift(
+  const drift = opts.drift === false ? [] : await detectDrift(
     deps.kube,
     currentObjects.map((o) => withOwnership(o, req.name, req.namespace)),
   );
@@ -96,7 +110,7 @@ export async function rollbackStep(
   if (newest && isPending(newest.release.info.status) && !req.ignoreLock) {
     throw new OperationInProgress(req, newest.release.version, newest.release.info.status);
   }
-  const plan = await planRollbackStep(deps, req);
+  const plan = await planRollbackStep(deps, req, { drift: false, history });
   if (plan.refused && !req.force) throw new RollbackRefused(req, plan);
   const overridden = plan.risks.filter((r) => r.refuse);
   // A forced override is part of the record: "Rollback to N" stays first, as helm writes it.
@@ -107,9 +121,10 @@ export async function rollbackStep(
     now: deps.now(),
     ignoreLock: req.ignoreLock,
     applyMethod: 'ssa',
+    history,
     ...(forced ? { description: `Rollback to ${plan.targetRevision}${forced}` } : {}),
   });
-  const op: OperationRef = { ...refOnly(req), op: 'rollback', revision: begun.pending.release.version, owner: req.owner };
+  const op: OperationRef = { ...refOnly(req), op: 'rollback', revision: begun.pending.release.version, owner: req.owner, hookEvents: eventsOf(begun.pending.release) };
   return { op, plan, resumed: false };
 }
 

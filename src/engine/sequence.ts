@@ -90,12 +90,14 @@ function sleep(seconds: number, signal?: AbortSignal): Promise<void> {
 
 /** Calls a poll step until it is done, sleeping between calls; aborts on the signal. */
 async function untilDone(deps: EngineDeps, step: string, poll: () => Promise<Poll>, signal?: AbortSignal, pollSeconds?: number): Promise<void> {
-  for (;;) {
+  // Short waits first, doubling up to the step's own interval: most hooks and rollouts on a
+  // healthy cluster finish within a second, and a fixed 2 s poll would wait longer than helm.
+  for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new Interrupted();
     const r = await poll();
     if (r.done) return;
     deps.progress?.({ kind: 'wait', step, detail: r.progress });
-    await sleep(pollSeconds ?? r.seconds, signal);
+    await sleep(pollSeconds ?? Math.min(r.seconds, 0.25 * 2 ** attempt), signal);
   }
 }
 
@@ -125,13 +127,14 @@ async function carryOut(
   const hookOpts = { timeoutMs: opts.timeoutMs, recordMigrations: true, ...(opts.pollSeconds ? { pollSeconds: opts.pollSeconds } : {}) };
   const started = deps.now();
   const names = op.op === 'rollback' ? { pre: 'PreRollbackHooks', post: 'PostRollbackHooks' } : { pre: 'BackupHook', post: 'Migrate' };
-  await step(deps, names.pre, () => untilDone(deps, names.pre, () => pollHooks(deps, record, events.pre, hookOpts), opts.signal, opts.pollSeconds));
+  const has = (event: HookEvent) => op.hookEvents === undefined || op.hookEvents.includes(event);
+  if (has(events.pre)) await step(deps, names.pre, () => untilDone(deps, names.pre, () => pollHooks(deps, record, events.pre, hookOpts), opts.signal, opts.pollSeconds));
   await step(deps, 'Upgrade', () => upgradeStep(deps, op, { forceConflicts: opts.forceConflicts }), (r) => `${r.applied} applied (${r.created} created), ${r.deleted} deleted${r.kept ? `, ${r.kept} kept` : ''}`);
   const deadline = new Date(started.getTime() + (opts.timeoutMs > 0 ? opts.timeoutMs : 30_000));
   await step(deps, 'HealthGate', () =>
     untilDone(deps, 'HealthGate', () => pollReadiness(deps, op, { strategy: opts.strategy, waitForJobs: opts.waitForJobs, deadline, ...(opts.pollSeconds ? { pollSeconds: opts.pollSeconds } : {}) }), opts.signal, opts.pollSeconds),
   );
-  await step(deps, names.post, () => untilDone(deps, names.post, () => pollHooks(deps, record, events.post, hookOpts), opts.signal, opts.pollSeconds));
+  if (has(events.post)) await step(deps, names.post, () => untilDone(deps, names.post, () => pollHooks(deps, record, events.post, hookOpts), opts.signal, opts.pollSeconds));
   return step(deps, 'Finalize', () => finalizeStep(deps, op, opts.description ? { description: opts.description } : {}));
 }
 

@@ -26,6 +26,11 @@ export interface OperationRef extends ReleaseRef {
    * caller skips to the end instead of acting again.
    */
   readonly finished?: string;
+  /**
+   * The hook events the revision has hooks for, when the step that wrote the record knows them:
+   * a caller may skip the hook states of other events (a resumed operation leaves it unset).
+   */
+  readonly hookEvents?: readonly string[];
 }
 
 /** What the engine's steps are given: clients built once and injected. */
