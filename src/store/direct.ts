@@ -1,9 +1,9 @@
 /**
  * Helm's Secrets driver for reads, over plain HTTPS (node:https and the kubeconfig's TLS
  * credentials) instead of @kubernetes/client-node, so that a read command starts as fast as
- * helm's. Same requests, selectors, decoding and typed errors as SecretsReleaseStore; writes go
- * to a full store loaded on the first write (the release-changing commands load client-node
- * anyway).
+ * helm's. Same requests, selectors, decoding and typed errors as SecretsReleaseStore, with
+ * answers asked in protobuf (see protobuf.ts), JSON read too; writes go to a full store loaded
+ * on the first write (the release-changing commands load client-node anyway).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -13,13 +13,16 @@ import { secretName, validateReleaseName } from '../release/lifecycle.ts';
 import type { Labels, Release } from '../release/record.ts';
 import type { Connection } from '../kube/kubeconfig.ts';
 import { classifyHttp, classifyTransport } from './classify.ts';
+import { decodeSecret, decodeSecretList, PROTOBUF, ProtobufError, statusJson } from './protobuf.ts';
 import type { ReleaseStore, StoredRelease } from './release-store.ts';
-import { newestPerRelease, storedFromSecret, type WireSecret } from './wire.ts';
+import { fromJsonSecret, newestPerRelease, storedFromRecord, type SecretRecord, type WireSecret } from './wire.ts';
 
-/** An HTTP answer: status and body text. */
+/** An HTTP answer: status, content type and body. */
 export interface Answer {
   readonly status: number;
-  readonly text: string;
+  /** The media type, without parameters (`application/json`). */
+  readonly contentType: string;
+  readonly body: Buffer;
 }
 
 /** GET requests to one API server (the seam the unit tests fake). */
@@ -49,7 +52,8 @@ export function httpsReader(conn: Connection): ApiReader {
     new Promise((resolve, reject) => {
       const headers = {
         ...conn.headers,
-        Accept: 'application/json',
+        // Protobuf first: the server answers Secrets (and errors) in it; JSON is the fallback.
+        Accept: `${PROTOBUF}, application/json`,
         // Release data is gzip already: a gzip'd LIST of it costs more to compress than it saves.
         'Accept-Encoding': 'identity',
         'User-Agent': 'helmstep',
@@ -57,7 +61,8 @@ export function httpsReader(conn: Connection): ApiReader {
       const req = (plain ? http : https).request(url, { method: 'GET', headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        const contentType = (res.headers['content-type'] ?? '').split(';')[0]!.trim();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       });
       req.on('error', (err) => {
@@ -104,7 +109,7 @@ export class DirectSecretsReleaseStore implements ReleaseStore {
       `list Secrets of release "${ref.name}" in namespace "${ref.namespace}"`,
       secretsPath(ref.namespace, `owner=helm,name=${ref.name}`),
     );
-    return items.map((s) => storedFromSecret(s, ref.namespace)).sort((a, b) => a.release.version - b.release.version);
+    return items.map((s) => storedFromRecord(s, ref.namespace)).sort((a, b) => a.release.version - b.release.version);
   }
 
   async get(ref: ReleaseRef, version: number): Promise<StoredRelease> {
@@ -116,12 +121,13 @@ export class DirectSecretsReleaseStore implements ReleaseStore {
       const history = await this.history(ref);
       throw history.length === 0 ? new ReleaseNotFound(ref) : new RevisionNotFound(ref, version);
     }
-    return storedFromSecret(this.json<WireSecret>(a, what), ref.namespace);
+    this.check(a, what);
+    return storedFromRecord(this.decode(a, what, () => decodeSecret(a.body), () => fromJsonSecret(JSON.parse(a.body.toString('utf8')) as WireSecret)), ref.namespace);
   }
 
   async list(namespace?: string): Promise<StoredRelease[]> {
     const items = await this.listSecrets(`list helm release Secrets${namespace ? ` in namespace "${namespace}"` : ''}`, secretsPath(namespace || undefined, 'owner=helm'));
-    return newestPerRelease(items.map((s) => storedFromSecret(s, s.metadata?.namespace ?? namespace ?? '')));
+    return newestPerRelease(items.map((s) => storedFromRecord(s, s.metadata?.namespace ?? namespace ?? '')));
   }
 
   async create(release: Release, labels: Labels): Promise<StoredRelease> {
@@ -144,9 +150,15 @@ export class DirectSecretsReleaseStore implements ReleaseStore {
     return this.full;
   }
 
-  private async listSecrets(what: string, path: string): Promise<WireSecret[]> {
+  private async listSecrets(what: string, path: string): Promise<SecretRecord[]> {
     const a = await this.call(what, path);
-    return this.json<{ items?: WireSecret[] | null }>(a, what).items ?? [];
+    this.check(a, what);
+    return this.decode(
+      a,
+      what,
+      () => decodeSecretList(a.body),
+      () => ((JSON.parse(a.body.toString('utf8')) as { items?: WireSecret[] | null }).items ?? []).map(fromJsonSecret),
+    );
   }
 
   /** One GET; a failed transport becomes the typed error that says whether to retry (classify.ts). */
@@ -158,12 +170,28 @@ export class DirectSecretsReleaseStore implements ReleaseStore {
     }
   }
 
-  /** The body of a successful answer, or the typed error of a failed one (404 included). */
-  private json<T>(a: Answer, what: string): T {
-    if (a.status < 200 || a.status > 299) {
-      const cause = new ApiAnswer(a.status, a.text);
-      throw classifyHttp(cause, this.server, what, cause) ?? cause;
+  /** Throws the typed error of a failed answer (404 included); the body of a protobuf one is read as the JSON Status. */
+  private check(a: Answer, what: string): void {
+    if (a.status >= 200 && a.status <= 299) return;
+    let body = a.body.toString('utf8');
+    if (a.contentType === PROTOBUF) {
+      try {
+        body = statusJson(a.body);
+      } catch {
+        // not a Status: keep the bytes as text
+      }
     }
-    return JSON.parse(a.text) as T;
+    const cause = new ApiAnswer(a.status, body);
+    throw classifyHttp(cause, this.server, what, cause) ?? cause;
+  }
+
+  /** A successful answer's content, by its media type. */
+  private decode<T>(a: Answer, what: string, protobuf: () => T, json: () => T): T {
+    try {
+      return a.contentType === PROTOBUF ? protobuf() : json();
+    } catch (err) {
+      if (!(err instanceof ProtobufError || err instanceof SyntaxError)) throw err;
+      throw new Error(`the API server's answer to ${what} did not decode (${a.contentType || 'no content type'}): ${err.message}`, { cause: err });
+    }
   }
 }

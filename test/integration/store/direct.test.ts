@@ -8,6 +8,7 @@ import { parse, stringify } from 'yaml';
 import { loadKubeconfig } from '../../../src/kube/kubeconfig.ts';
 import { parseKubeconfigYaml } from '../../../src/store/kubeconfig-yaml.ts';
 import { DirectSecretsReleaseStore, httpsReader, type ApiReader } from '../../../src/store/direct.ts';
+import { PROTOBUF } from '../../../src/store/protobuf.ts';
 import { connect } from '../../../src/store/kube.ts';
 import { openStore } from '../../../src/store/open.ts';
 import type { ReleaseStore } from '../../../src/store/release-store.ts';
@@ -38,7 +39,18 @@ describe('DirectSecretsReleaseStore against the client-node driver', () => {
     await helmOk(3, ['install', 'other', webappChart, '-n', hns.name, '--set', 'backup.enabled=false']);
   });
 
-  it('reads what helm wrote exactly as the client-node driver does: history, get, list', async () => {
+  it('asks for protobuf, and the API server answers Secrets in it', async () => {
+    const loaded = loadKubeconfig({ kubeconfig: inject('kubeconfig') }, {});
+    if (loaded.kind !== 'direct') throw new Error('expected a direct kubeconfig');
+    const api = httpsReader(loaded.connection);
+    readers.push(api);
+    const list = await api.get(`/api/v1/namespaces/${hns.name}/secrets?labelSelector=owner%3Dhelm`);
+    expect([list.status, list.contentType]).toEqual([200, PROTOBUF]);
+    const missing = await api.get(`/api/v1/namespaces/${hns.name}/secrets/nothing`);
+    expect([missing.status, missing.contentType]).toEqual([404, PROTOBUF]);
+  });
+
+  it('reads what helm wrote (protobuf) exactly as the client-node driver does (JSON): history, get, list', async () => {
     const full = connect({ kubeconfig: inject('kubeconfig') }).store;
     const ours = direct();
     const ref = { namespace: hns.name, name: 'web' };

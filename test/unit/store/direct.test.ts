@@ -42,8 +42,9 @@ function fakeApi(answer: (path: string) => Answer | Error) {
   return { api, paths };
 }
 
-const ok = (body: unknown): Answer => ({ status: 200, text: JSON.stringify(body) });
-const status = (code: number, message: string): Answer => ({ status: code, text: JSON.stringify({ kind: 'Status', message, code }) });
+const json = (status: number, body: unknown): Answer => ({ status, contentType: 'application/json', body: Buffer.from(JSON.stringify(body)) });
+const ok = (body: unknown): Answer => json(200, body);
+const status = (code: number, message: string): Answer => json(code, { kind: 'Status', message, code });
 const noWrites = () => Promise.reject(new Error('no write expected'));
 
 describe('DirectSecretsReleaseStore reads', () => {
