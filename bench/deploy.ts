@@ -21,12 +21,13 @@
  * label is reported alongside: everything the server served in the window, controllers reacting
  * to the rollback included.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { buildCli, ENTRY } from '../scripts/build.ts';
 import { performance } from 'node:perf_hooks';
 
 import { openKubeClient, resolveNamespace, type HttpKubeClient } from '../src/kube/client.ts';
@@ -173,21 +174,12 @@ export function benchCharts(workdir: string): BenchChart[] {
 
 export interface CliChoice {
   readonly kind: 'built' | 'tsx';
-  /** node arguments before the CLI's own (`--import tsx src/cli/main.ts` or `dist/src/cli/main.js`). */
+  /** node arguments before the CLI's own (`--import tsx src/cli/main.ts` or `dist/cli/helmstep.mjs`). */
   readonly nodeArgs: readonly string[];
   /** A module whose import loads the CLI's whole module graph without running a command. */
   readonly graph: string;
   readonly command: string;
   readonly note: string;
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : entry.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-  }
-  return newest;
 }
 
 const tsxCli = (note: string): CliChoice => ({
@@ -198,51 +190,19 @@ const tsxCli = (note: string): CliChoice => ({
   note,
 });
 
-const builtCli = (root: string, command: string, note: string): CliChoice => ({
-  kind: 'built',
-  nodeArgs: [join(root, 'src/cli/main.js')],
-  graph: join(root, 'src/cli/run.js'),
-  command,
-  note,
-});
-
-/** Compiles the CLI with tsconfig.build.json into `workdir`, leaving the repo's dist/ alone. */
-function compileCli(workdir: string, log: (m: string) => void): CliChoice | undefined {
-  const out = join(workdir, 'dist');
-  log(`deploy: compiling the CLI into ${out} (tsconfig.build.json)`);
-  // Synchronous on purpose: nothing else runs while it compiles. tsc exits non-zero on type
-  // errors (files being edited) but still emits: whether main.js exists decides.
-  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', out], { cwd: REPO, stdio: 'ignore' });
-  if (!existsSync(join(out, 'src/cli/main.js'))) return undefined;
-  // The compiled files resolve packages from the nearest node_modules up their path.
-  if (!existsSync(join(workdir, 'node_modules'))) symlinkSync(join(REPO, 'node_modules'), join(workdir, 'node_modules'), 'dir');
-  return builtCli(out, 'node <tsc -p tsconfig.build.json output>/src/cli/main.js', 'compiled for this run into a temporary directory');
-}
 
 /**
- * Which helmstep CLI the bench runs (the contender), and a built copy as a reference row when
- * the contender runs under tsx. HELMSTEP_BENCH_CLI: `auto` (default: `dist/` from
- * `npm run build` when it exists and is not older than src/, else tsx plus a copy compiled
- * for the run), `tsx` (no compiled copy), `dist`, or `build` (the compiled copy is the contender).
+ * Which helmstep CLI the bench runs. HELMSTEP_BENCH_CLI: `auto`/`dist` (default: the `npm run
+ * build` bundle, rebuilt for this run so it matches src/, with the tsx CLI as a reference row)
+ * or `tsx` (only the CLI under tsx).
  */
-export function chooseCli(mode: string, workdir: string, log: (m: string) => void): { contender: CliChoice; built?: CliChoice } {
-  const dist = join(REPO, 'dist');
-  const distMain = join(dist, 'src/cli/main.js');
+export async function chooseCli(mode: string, _workdir: string, log: (m: string) => void): Promise<{ contender: CliChoice; built?: CliChoice }> {
   if (mode === 'tsx') return { contender: tsxCli('HELMSTEP_BENCH_CLI=tsx') };
-  if (mode === 'build') {
-    const built = compileCli(workdir, log);
-    return { contender: built ?? tsxCli('HELMSTEP_BENCH_CLI=build, but the compile emitted nothing: fell back to tsx') };
-  }
-  const withCompiled = (why: string) => {
-    const built = compileCli(workdir, log);
-    return { contender: tsxCli(why), ...(built ? { built } : {}) };
-  };
-  if (!existsSync(distMain)) {
-    return mode === 'dist' ? { contender: tsxCli('HELMSTEP_BENCH_CLI=dist, but dist/ is absent: fell back to tsx') } : withCompiled('dist/ absent: no npm run build');
-  }
-  const stale = statSync(distMain).mtimeMs < newestMtime(join(REPO, 'src'));
-  if (stale && mode !== 'dist') return withCompiled('dist/ is older than src/ (a stale build): used tsx');
-  return { contender: builtCli(dist, 'node dist/src/cli/main.js', stale ? 'dist/ (older than src/, forced by HELMSTEP_BENCH_CLI=dist)' : 'dist/ from npm run build') };
+  log('deploy: bundling the CLI into dist/cli (npm run build)');
+  await buildCli();
+  const entry = join(REPO, ENTRY);
+  const bundle: CliChoice = { kind: 'built', nodeArgs: [entry], graph: entry, command: `node ${ENTRY}`, note: 'the npm run build bundle, built for this run' };
+  return { contender: bundle, built: tsxCli('the same CLI under tsx (reference)') };
 }
 
 /**
@@ -853,7 +813,7 @@ interface Bench {
 export async function runDeployBench(o: DeployBenchOptions): Promise<DeployResult> {
   const log = o.log;
   const admin = connect({ kubeconfig: o.kubeconfig });
-  const { contender: cli, built } = chooseCli(o.cliMode, o.workdir, log);
+  const { contender: cli, built } = await chooseCli(o.cliMode, o.workdir, log);
   log(`deploy: helmstep CLI = ${cli.command} (${cli.note})${built ? `; reference row: ${built.command}` : ''}`);
   const b: Bench = { o, admin, adminKube: openKubeClient(admin.kubeConfig), id: Date.now().toString(36), namespaces: [], tools: [], cli, built };
   const charts = benchCharts(o.workdir);

@@ -7,7 +7,6 @@ import { ApiException } from '@kubernetes/client-node';
 import { HelmstepError, RevisionNotFound, type ReleaseRef } from '../release/errors.ts';
 import type { ReleaseStore } from '../store/release-store.ts';
 import { isActionCommand, parseArgv, type Command, type ReadCommand, type Target } from './args.ts';
-import { runAction } from './commands/actions.ts';
 import { diff } from './commands/diff.ts';
 import { getHooks } from './commands/get-hooks.ts';
 import { getManifest } from './commands/get-manifest.ts';
@@ -112,6 +111,8 @@ export async function run(argv: readonly string[], deps: RunDeps): Promise<numbe
     const ref: ReleaseRef = { namespace, name: target.release };
     const ctx: CommandContext = { store: cluster.store, out: deps.out, err: deps.err };
     if (isActionCommand(cmd)) {
+      // Loaded only here: the engine and @kubernetes/client-node cost a read command ~0.1-0.4 s to import.
+      const { runAction } = await import('./commands/actions.ts');
       return await runAction(cmd, ref, {
         ...ctx,
         ...(target.kubeconfig !== undefined && { kubeconfig: target.kubeconfig }),

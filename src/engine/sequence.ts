@@ -128,13 +128,19 @@ async function carryOut(
   const started = deps.now();
   const names = op.op === 'rollback' ? { pre: 'PreRollbackHooks', post: 'PostRollbackHooks' } : { pre: 'BackupHook', post: 'Migrate' };
   const has = (event: HookEvent) => op.hookEvents === undefined || op.hookEvents.includes(event);
+  const noHooks = (event: HookEvent) => async () => {
+    await Promise.resolve();
+    return `no ${event} hooks`;
+  };
   if (has(events.pre)) await step(deps, names.pre, () => untilDone(deps, names.pre, () => pollHooks(deps, record, events.pre, hookOpts), opts.signal, opts.pollSeconds));
+  else await step(deps, names.pre, noHooks(events.pre), (d) => d);
   await step(deps, 'Upgrade', () => upgradeStep(deps, op, { forceConflicts: opts.forceConflicts }), (r) => `${r.applied} applied (${r.created} created), ${r.deleted} deleted${r.kept ? `, ${r.kept} kept` : ''}`);
   const deadline = new Date(started.getTime() + (opts.timeoutMs > 0 ? opts.timeoutMs : 30_000));
   await step(deps, 'HealthGate', () =>
     untilDone(deps, 'HealthGate', () => pollReadiness(deps, op, { strategy: opts.strategy, waitForJobs: opts.waitForJobs, deadline, ...(opts.pollSeconds ? { pollSeconds: opts.pollSeconds } : {}) }), opts.signal, opts.pollSeconds),
   );
   if (has(events.post)) await step(deps, names.post, () => untilDone(deps, names.post, () => pollHooks(deps, record, events.post, hookOpts), opts.signal, opts.pollSeconds));
+  else await step(deps, names.post, noHooks(events.post), (d) => d);
   return step(deps, 'Finalize', () => finalizeStep(deps, op, opts.description ? { description: opts.description } : {}));
 }
 
