@@ -22,7 +22,7 @@ describe('Secrets driver specifics', () => {
     expect(Object.keys(created).sort()).toEqual(['createdAt', 'helmstep.dev/owner', 'name', 'owner', 'status', 'version']);
     await completeOperation(s, ref, 1, { owner: 'run-1' });
     const deployed = (await read('stamps', 1)).metadata?.labels ?? {};
-    expect(Object.keys(deployed).sort()).toEqual(['createdAt', 'modifiedAt', 'name', 'owner', 'status', 'version']);
+    expect(Object.keys(deployed).sort()).toEqual(['createdAt', 'helmstep.dev/owner', 'modifiedAt', 'name', 'owner', 'status', 'version']); // the owner stays: a re-run knows it finished
     expect(deployed.createdAt).toBe(created.createdAt);
 
     // The real helm 4 supersedes that record: it reads it with all its labels and writes them back.
