@@ -371,7 +371,7 @@ function cliTool(cli: CliChoice, helm: string, kubeconfig: string, workdir: stri
   const common = (ns: string) => ['-n', ns, '--kubeconfig', kubeconfig];
   const tool: Tool = {
     id: reference ? 'helmstep-cli-built' : 'helmstep-cli',
-    label: `${reference ? 'reference: the same CLI built' : 'helmstep CLI'} (process: ${cli.command})`,
+    label: `${reference ? 'reference: the same CLI under tsx' : 'helmstep CLI'} (process: ${cli.command})`,
     reference,
     waits: BOTH_MODES,
     rows: BOTH_OPS,

@@ -307,7 +307,7 @@ function ratioLine(op: string, goals: readonly RatioGoal[], threshold: number): 
     ...goals.map(
       (x) =>
         `  ${x.wait ? 'with --wait' : 'without wait'}: ${verdict(x.holds)}: helmstep CLI ${fmt(x.helmstepMs, 0)} ms vs helm ${fmt(x.helmMs, 0)} ms = ${fmt(x.ratio, 2)}× ` +
-        `(${x.builtMs !== undefined ? `the same CLI built: ${fmt(x.builtMs, 0)} ms = ${fmt(x.builtMs / x.helmMs, 2)}×; ` : ''}the engine in-process: ${fmt(x.inProcessMs, 0)} ms = ${fmt(x.inProcessRatio, 2)}×)`,
+        `(${x.builtMs !== undefined ? `the same CLI under tsx: ${fmt(x.builtMs, 0)} ms = ${fmt(x.builtMs / x.helmMs, 2)}×; ` : ''}the engine in-process: ${fmt(x.inProcessMs, 0)} ms = ${fmt(x.inProcessRatio, 2)}×)`,
     ),
   ];
 }
@@ -455,7 +455,7 @@ function deployMarkdown(d: DeployResult): string[] {
       `${d.runs} timed rounds after ${d.warmup} warmup, interleaved (the order rotates every round): in each round every contender upgrades (a new \`message\` value, ` +
       'so the ConfigMap and the pod template change), then rolls back to the previous revision, first without waits (helm 4\'s default `--wait=hookOnly`), then with `--wait` ' +
       '(watcher); each group of operations starts once every Deployment has finished rolling out. `--history-max` is the default 10 for all. ' +
-      `helmstep CLI: \`${d.cli.command}\` (${d.cli.note})${d.cli.builtReference ? `; the reference row "the same CLI built" runs \`${d.cli.builtReference}\`` : ''}; it renders with the same helm 4 binary (\`HELMSTEP_HELM\`). ` +
+      `helmstep CLI: \`${d.cli.command}\` (${d.cli.note})${d.cli.builtReference ? `; the reference row "the same CLI under tsx" runs \`${d.cli.builtReference}\`` : ''}; it renders with the same helm 4 binary (\`HELMSTEP_HELM\`). ` +
       'The in-process rows run the engine\'s local sequencer (runDeploy/runRollback) on one client built before the rounds; they are references, not contenders, ' +
       'and the proposal row is the same with 0.25 s polls instead of the default 2 s.',
     '',
