@@ -10,6 +10,7 @@ import { cacheRoot, exists } from '../src/local/cache.ts';
 import { ensureControlPlaneBinaries } from '../src/local/controlplane/binaries.ts';
 import { startControlPlane, stopPids } from '../src/local/controlplane/start.ts';
 import { ensureHelm } from '../src/local/helm-binaries.ts';
+import { ensurePrometheusBinary } from '../src/local/prometheus.ts';
 
 const runDir = join(cacheRoot(), 'run', 'cluster');
 const stateFile = join(runDir, 'state.json');
@@ -70,7 +71,9 @@ try {
   else if (verb === 'build') {
     const bin = await ensureControlPlaneBinaries();
     await Promise.all([ensureHelm(4), ensureHelm(3)]);
-    console.log(`control plane binaries in ${bin.dir}`);
+    // The health-gate tests' Prometheus: built here too, so one command warms every cache.
+    const prometheus = await ensurePrometheusBinary();
+    console.log(`control plane binaries in ${bin.dir}\nprometheus: ${prometheus}`);
   } else {
     console.error('usage: cluster.ts up|down|build');
     process.exitCode = 2;
