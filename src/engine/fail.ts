@@ -8,6 +8,7 @@
  */
 import { failOperation } from '../actions/index.ts';
 import { HelmstepError } from '../release/errors.ts';
+import { refOf } from '../kube/client.ts';
 import { identityKey } from '../kube/manifest.ts';
 import type { ObjectRef } from '../kube/types.ts';
 import { parseHelmTime, type Release } from '../release/record.ts';
@@ -53,12 +54,7 @@ async function createdByOperation(deps: EngineDeps, op: OperationRef): Promise<O
   const out: ObjectRef[] = [];
   for (const obj of await manifestObjects(deps, own.release, op.namespace)) {
     if (before.has(identityKey(obj, op.namespace))) continue;
-    const ref: ObjectRef = {
-      apiVersion: obj.apiVersion,
-      kind: obj.kind,
-      name: obj.metadata.name ?? '',
-      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
-    };
+    const ref = refOf(obj);
     const live = await deps.kube.get(ref);
     const created = Date.parse(live?.metadata.creationTimestamp ?? '');
     const ours = live?.metadata.annotations?.['meta.helm.sh/release-name'] === op.name;

@@ -8,6 +8,7 @@
  * 4.1.1+ stops early), and WaitTimedOut past the deadline, with helm's texts.
  */
 import { HelmstepError } from '../release/errors.ts';
+import { refOf } from '../kube/client.ts';
 import { aggregate, computeStatus, jobReady, notReadyText, skippedByWait } from '../kube/readiness.ts';
 import { observe } from './observe.ts';
 import { manifestObjects } from './upgrade.ts';
@@ -47,12 +48,7 @@ export async function pollReadiness(deps: EngineDeps, op: OperationRef, opts: Re
   const now = deps.now();
   const statuses = [];
   for (const obj of objects) {
-    const ref = {
-      apiVersion: obj.apiVersion,
-      kind: obj.kind,
-      name: obj.metadata.name ?? '',
-      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
-    };
+    const ref = refOf(obj);
     const live = await deps.kube.get(ref);
     const st = !live
       ? { status: 'InProgress' as const, message: 'Resource not found' }

@@ -22,7 +22,7 @@ import { formatHelmTime, parseHelmTime, type Hook, type Release } from '../relea
 import { updatePending } from '../actions/index.ts';
 import { deletePolicies, hookObject, hookRanSince, hooksFor, isMigration, type HookEvent } from '../kube/hooks.ts';
 import { hookStatus } from '../kube/readiness.ts';
-import { resolveNamespace } from '../kube/client.ts';
+import { refOf, resolveNamespace } from '../kube/client.ts';
 import type { KubeObject, ObjectRef } from '../kube/types.ts';
 import { observe } from './observe.ts';
 import type { StoredRelease } from '../store/release-store.ts';
@@ -72,14 +72,10 @@ function withHook(rel: Release, hook: Hook, patch: Partial<Hook>): Release {
   return { ...rel, hooks: (rel.hooks ?? []).map((h) => (sameHook(h, hook) ? { ...h, ...patch } : h)) };
 }
 
-async function refOf(deps: EngineDeps, obj: KubeObject, namespace: string): Promise<{ obj: KubeObject; ref: ObjectRef }> {
+/** A hook object with its namespace filled in, and the reference to find it by. */
+async function locate(deps: EngineDeps, obj: KubeObject, namespace: string): Promise<{ obj: KubeObject; ref: ObjectRef }> {
   const resolved = await resolveNamespace(deps.kube, obj, namespace);
-  const ref: ObjectRef = {
-    apiVersion: resolved.apiVersion,
-    kind: resolved.kind,
-    name: resolved.metadata.name ?? '',
-    ...(resolved.metadata.namespace ? { namespace: resolved.metadata.namespace } : {}),
-  };
+  const ref = refOf(resolved);
   return { obj: resolved, ref };
 }
 
@@ -163,7 +159,7 @@ export async function pollHooks(deps: EngineDeps, record: HookRecord, event: Hoo
     const hook = (rel.hooks ?? []).find((h) => sameHook(h, listed)) ?? listed;
     const name = hook.name ?? '';
     const policies = deletePolicies(hook);
-    const { obj, ref } = await refOf(deps, hookObject(hook), op.namespace);
+    const { obj, ref } = await locate(deps, hookObject(hook), op.namespace);
     const ran = hookRanSince(hook, since);
     const phase = ran ? hook.last_run?.phase : undefined;
 
@@ -216,7 +212,7 @@ export async function pollHooks(deps: EngineDeps, record: HookRecord, event: Hoo
       // helm 4 also deletes the earlier hooks of this event whose policy is hook-succeeded.
       for (const earlier of hooks) {
         if (sameHook(earlier, hook)) break;
-        if (deletePolicies(earlier).includes('hook-succeeded')) await deps.kube.delete((await refOf(deps, hookObject(earlier), op.namespace)).ref);
+        if (deletePolicies(earlier).includes('hook-succeeded')) await deps.kube.delete((await locate(deps, hookObject(earlier), op.namespace)).ref);
       }
       throw new HookFailed(record.ref, record.op, event, name, detail, isMigration(hook));
     }
@@ -227,7 +223,7 @@ export async function pollHooks(deps: EngineDeps, record: HookRecord, event: Hoo
   // All succeeded: hook-succeeded deletions in reverse order (deleting a missing one is a no-op).
   for (const hook of [...hooks].reverse()) {
     if (deletePolicies(hook).includes('hook-succeeded')) {
-      const { ref } = await refOf(deps, hookObject(hook), op.namespace);
+      const { ref } = await locate(deps, hookObject(hook), op.namespace);
       if (await deps.kube.delete(ref)) deps.progress?.({ kind: 'hook', hook: hook.name ?? '', event, phase: 'deleted', detail: 'hook-succeeded' });
     }
   }
