@@ -17,6 +17,9 @@ import type { CommandContext, Writer } from './commands/context.ts';
 import { UsageError } from './errors.ts';
 import { commandHelp, MAIN_HELP, USAGE } from './usage.ts';
 
+/** `audit`, `serve`, `ack`: the service's commands (src/cli/service), parsed by their own modules. */
+const SERVICE_WORDS: ReadonlySet<string> = new Set(['audit', 'serve', 'ack']);
+
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -87,6 +90,10 @@ export function usageErrorText(err: UsageError): string {
 
 /** Runs one command line. Never throws; every failure is a message on `err` and an exit code. */
 export async function run(argv: readonly string[], deps: RunDeps): Promise<number> {
+  if (SERVICE_WORDS.has(argv[0] ?? '')) {
+    const { runService } = await import('./service/index.ts');
+    return runService(argv, deps);
+  }
   let cmd: Command;
   try {
     const parsed = parseArgv(argv);

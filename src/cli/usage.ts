@@ -362,6 +362,11 @@ Usage:  helmstep COMMAND RELEASE_NAME [flags]
 Commands:
 ${commandList}
 
+Service commands (each has its own --help):
+  audit      query and verify the audit log: history, events, verify, reconcile
+  serve      run the service here: webhooks, alarms, audit API and /metrics
+  ack        lift a release's deploy freeze after an alarm rollback
+
 Flags:
 ${flagTable([...GLOBAL_FLAGS, HELP_FLAG])}
 

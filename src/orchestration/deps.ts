@@ -4,6 +4,7 @@
  * local engine and the tests.
  */
 import type { EngineDeps } from '../engine/types.ts';
+import type { AuditSink } from './audit.ts';
 import type { LeaseStore } from './lease.ts';
 
 /** Structured logs: each line carries the execution id and the state name (Powertools in AWS). */
@@ -40,6 +41,8 @@ export interface OrchestrationDeps {
    * until the gate is configured: a request with a gate is then refused by ValidateLock.
    */
   readonly gate?: GatePoller;
+  /** The audit log: one event per state transition and a copy of each finished revision. */
+  readonly audit?: AuditSink;
 }
 
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;

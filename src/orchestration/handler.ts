@@ -84,16 +84,27 @@ export function stepHandler<I, O>(step: Step<I, O>, deps: DepsSource): StepHandl
       request.event = parsed.data;
     })
     .handler(async (event, context) => step.run(await depsOnce(), event as I, (context as StepContext).helmstepLog ?? fallbackLog))
-    .after((request) => {
+    .after(async (request) => {
       const checked = step.output.safeParse(request.response);
       if (!checked.success) throw new InvalidRequest(`${step.state} (its output)`, issueLines(checked.error));
       request.response = checked.data;
+      // The audit event is part of the step: if it cannot be written, the step fails and is retried.
+      await (await depsOnce()).audit?.transition({ state: step.state, doc: request.event, output: checked.data });
       request.internal.log?.info('state done', { ms: Date.now() - (request.internal.started ?? Date.now()) });
     })
-    .onError((request) => {
+    .onError(async (request) => {
       const err = toStepError(request.error, step.state);
-      (request.internal.log ?? fallbackLog).error('state failed', { error: err.name, cause: err.stepCause });
+      const log = request.internal.log ?? fallbackLog;
+      log.error('state failed', { error: err.name, cause: err.stepCause });
       request.error = err;
+      if (err.name === 'helmstep.Retryable') return;
+      try {
+        const d = await depsOnce();
+        await d.audit?.transition({ state: step.state, doc: request.event, error: { name: err.stepCause.reason || err.name, message: err.stepCause.message } });
+      } catch (auditErr) {
+        // The step's own failure is what the machine must see; the reconciler fills the gap.
+        log.error('audit event not written', { error: auditErr instanceof Error ? auditErr.message : String(auditErr) });
+      }
     });
 
   return (event, context) => handler(event, (context ?? {}) as never);

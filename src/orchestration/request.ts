@@ -8,7 +8,22 @@ import { z } from 'zod';
 
 const ReleaseName = z.string().min(1);
 
+/**
+ * Who or what started the execution, for the audit log: `cli:<user>`, `github:<login>`,
+ * `alarm:<alarm>` or `system:<component>`, how (`cli`, `github-push`, `alarm`, ...), and the
+ * delivery, alarm and commit it came from. Absent: `system:helmstep`.
+ */
+export const TriggerSchema = z.strictObject({
+  actor: z.string().regex(/^(github|alarm|cli|system):./).max(1024),
+  kind: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  deliveryId: z.string().min(1).max(256).optional(),
+  alarmId: z.string().min(1).max(2048).optional(),
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/).optional(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
+
 const Base = {
+  trigger: TriggerSchema.optional(),
   /** The cluster the release lives in (the lease key); defaults to the functions' cluster. */
   cluster: z.string().min(1).optional(),
   namespace: z.string().min(1),

@@ -1,0 +1,7 @@
+/** `helmstep serve`: being built (see the issue); replaced by its real module. */
+import type { ServiceCommand } from './index.ts';
+
+export const serve: ServiceCommand = (_argv, deps) => {
+  deps.err.write('Error: helmstep serve is not available in this build\n');
+  return Promise.resolve(1);
+};
