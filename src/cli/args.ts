@@ -75,7 +75,37 @@ export interface ChartOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly dryRun: DryRunStrategy;
   readonly output: OutputFormat;
+  readonly source: ChartSourceOptions;
+  readonly gate: GateOptions;
+  readonly engine: Engine;
 }
+
+/** Where the chart comes from besides a local path (helm's flags). */
+export interface ChartSourceOptions {
+  readonly repo?: string;
+  readonly caFile?: string;
+  readonly insecureSkipTlsVerify: boolean;
+  readonly plainHttp: boolean;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** The gate flags as given; src/gate turns them into a gate spec (or reads --gate-file). */
+export interface GateOptions {
+  readonly prometheus: readonly string[];
+  readonly prometheusUrl?: string;
+  readonly alarms: readonly string[];
+  readonly tests: boolean;
+  readonly bakeSeconds?: number;
+  readonly intervalSeconds?: number;
+  readonly failureLimit?: number;
+  readonly file?: string;
+  /** false with --no-rollback-on-gate-failure. */
+  readonly rollbackOnFailure: boolean;
+}
+
+/** statemachine: the deploy/rollback ASL in the local Step Functions engine; direct: the steps in sequence. */
+export type Engine = 'statemachine' | 'direct';
 
 export interface InstallCommand extends Target, ChartOptions {
   readonly kind: 'install';
@@ -99,6 +129,7 @@ export interface RollbackCommand extends Target {
   readonly timeoutMs: number;
   readonly cleanupOnFail: boolean;
   readonly historyMax: number;
+  readonly engine: Engine;
 }
 
 export interface TestCommand extends Target {
@@ -598,6 +629,48 @@ function check<T>(schema: z.ZodType<T, string>, value: string, command: CommandN
   return r.data;
 }
 
+function engineOf(flags: Flags, name: CommandName): Engine {
+  const e = flags.string('engine') ?? 'statemachine';
+  if (e !== 'statemachine' && e !== 'direct') throw new UsageError(`invalid argument ${JSON.stringify(e)} for "--engine" flag: must be statemachine or direct`, name);
+  return e;
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.ceil(ms / 1000));
+
+function sourceOf(flags: Flags): ChartSourceOptions {
+  const repo = flags.string('repo');
+  const caFile = flags.string('ca-file');
+  const username = flags.string('username');
+  const password = flags.string('password');
+  return {
+    ...(repo !== undefined && { repo }),
+    ...(caFile !== undefined && { caFile }),
+    insecureSkipTlsVerify: flags.bool('insecure-skip-tls-verify'),
+    plainHttp: flags.bool('plain-http'),
+    ...(username !== undefined && { username }),
+    ...(password !== undefined && { password }),
+  };
+}
+
+function gateOf(flags: Flags): GateOptions {
+  const prometheusUrl = flags.string('gate-prometheus-url');
+  const bakeSeconds = seconds(flags.number('bake'));
+  const intervalSeconds = seconds(flags.number('gate-interval'));
+  const failureLimit = flags.number('gate-failure-limit');
+  const file = flags.string('gate-file');
+  return {
+    prometheus: flags.list('gate-prometheus'),
+    ...(prometheusUrl !== undefined && { prometheusUrl }),
+    alarms: flags.list('gate-alarm'),
+    tests: flags.bool('gate-tests'),
+    ...(bakeSeconds !== undefined && { bakeSeconds }),
+    ...(intervalSeconds !== undefined && { intervalSeconds }),
+    ...(failureLimit !== undefined && { failureLimit }),
+    ...(file !== undefined && { file }),
+    rollbackOnFailure: !flags.bool('no-rollback-on-gate-failure'),
+  };
+}
+
 function build(name: CommandName, args: readonly string[], flags: Flags): Command {
   if (flags.bool('help')) return { kind: 'help', command: name };
 
@@ -665,6 +738,9 @@ function build(name: CommandName, args: readonly string[], flags: Flags): Comman
         labels: flags.map('labels'),
         dryRun: (flags.string('dry-run') ?? 'none') as DryRunStrategy,
         output,
+        source: sourceOf(flags),
+        gate: gateOf(flags),
+        engine: engineOf(flags, name),
       };
       return name === 'install' ? { kind: name, ...target, ...options } : { kind: name, ...target, install: flags.bool('install'), ...options };
     }
@@ -681,6 +757,7 @@ function build(name: CommandName, args: readonly string[], flags: Flags): Comman
         timeoutMs,
         cleanupOnFail: flags.bool('cleanup-on-fail'),
         historyMax,
+        engine: engineOf(flags, name),
       };
     }
     case 'test':

@@ -8,6 +8,10 @@
 import { openStore, type OpenedStore } from '../store/open.ts';
 import { run } from './run.ts';
 
+// The AWS SDK warns on every run under Node 20 that its 2027 releases need Node 22: a notice for
+// whoever maintains this install (see the README), not for each command's stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // The first SIGINT/SIGTERM asks the running action to stop cleanly (it still records the outcome);
 // a second one exits at once, with the shell's code for that signal.
 const interrupt = new AbortController();

@@ -140,9 +140,51 @@ const cleanupOnFail = (what: string): FlagSpec => ({
   help: `allow deletion of new resources created in this ${what} when ${what} fails`,
 });
 
+/** How a release-changing command runs: the state machines (default) or the steps in sequence. */
+const ENGINE: FlagSpec = {
+  name: 'engine',
+  kind: 'string',
+  defaultText: 'statemachine',
+  help: 'statemachine: run the deploy/rollback state machine (the same ASL as in AWS) in the local Step Functions engine; direct: run the same steps in sequence in this process',
+};
+
+/** Where the chart comes from when it is not a local path: an HTTPS repository or an OCI registry. */
+const CHART_SOURCE_FLAGS: readonly FlagSpec[] = [
+  { name: 'repo', kind: 'string', nonEmpty: true, help: 'chart repository url where to locate the requested chart' },
+  { name: 'ca-file', kind: 'string', nonEmpty: true, help: 'verify certificates of HTTPS-enabled servers using this CA bundle' },
+  { name: 'insecure-skip-tls-verify', kind: 'bool', help: 'skip tls certificate checks for the chart download' },
+  { name: 'plain-http', kind: 'bool', help: 'use insecure HTTP connections for the chart download' },
+  { name: 'username', kind: 'string', help: 'chart repository username where to locate the requested chart' },
+  { name: 'password', kind: 'string', help: 'chart repository password where to locate the requested chart' },
+];
+
+/** The health gate after readiness: Prometheus checks, CloudWatch alarms, test hooks, through a bake time. */
+const GATE_FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'gate-prometheus',
+    kind: 'stringArray',
+    help: "a Prometheus check 'QUERY<0.01' (also <=, >, >=; 'name=QUERY<0.01' names it), evaluated through the bake time (can specify multiple)",
+  },
+  { name: 'gate-prometheus-url', kind: 'string', nonEmpty: true, help: 'the Prometheus base URL the checks query (default: $HELMSTEP_PROMETHEUS_URL)' },
+  { name: 'gate-alarm', kind: 'stringArray', help: 'a CloudWatch alarm that must stay OK through the bake time (can specify multiple)' },
+  { name: 'gate-tests', kind: 'bool', help: "run the chart's test hooks as part of the health gate" },
+  { name: 'bake', kind: 'duration', help: 'how long every gate check must hold after the release is ready (e.g. 5m)' },
+  { name: 'gate-interval', kind: 'duration', defaultText: '10s', help: 'time between gate evaluations' },
+  { name: 'gate-failure-limit', kind: 'int', min: 0, defaultText: '0', help: 'failed measurements tolerated per Prometheus check' },
+  { name: 'gate-file', kind: 'string', nonEmpty: true, help: 'a YAML gate file (bake, interval, prometheus, alarms, tests) instead of the gate flags' },
+  {
+    name: 'no-rollback-on-gate-failure',
+    kind: 'bool',
+    help: 'leave a release that failed its health gate failed instead of rolling it back to the last good revision',
+  },
+];
+
 /** install and upgrade: the chart, its values, and how to apply and wait. */
 function chartFlags(what: 'install' | 'upgrade'): FlagSpec[] {
   return [
+    ...CHART_SOURCE_FLAGS,
+    ...GATE_FLAGS,
+    ENGINE,
     { name: 'values', short: 'f', kind: 'strings', help: 'specify values in a YAML file or a URL (can specify multiple)' },
     {
       name: 'set',
@@ -206,6 +248,7 @@ export const FLAGS: Readonly<Record<CommandName, readonly FlagSpec[]>> = {
     ...chartFlags('upgrade'),
   ],
   rollback: [
+    ENGINE,
     cleanupOnFail('rollback'),
     DRY_RUN,
     { name: 'force', kind: 'bool', help: 'roll back even when the plan refuses it (API version not served, migration since the target, storage change); recorded in the description' },

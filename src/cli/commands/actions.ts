@@ -14,11 +14,12 @@ import { diffRevisions, statusView } from '../../release/views.ts';
 import { connect } from '../../store/kube.ts';
 import { planRollbackStep } from '../../engine/rollback.ts';
 import { describeRisk, type RollbackPlan } from '../../engine/rollback-plan.ts';
-import { localOwner, runDeploy, runRollback, runTest, runUnlock } from '../../engine/sequence.ts';
+import { localOwner, runDeploy, runRollback, runTest } from '../../engine/sequence.ts';
 import type { EngineDeps, ProgressEvent } from '../../engine/types.ts';
 import type { ActionCommand, ChartOptions, OutputFormat } from '../args.ts';
 import { goJson } from '../go-json.ts';
 import { goYaml } from '../go-yaml.ts';
+import { UsageError } from '../errors.ts';
 import type { CommandContext, Writer } from './context.ts';
 
 /** What an action needs beyond the store: the cluster it was opened on, the environment and cancellation. */
@@ -31,9 +32,6 @@ export interface ActionContext extends CommandContext {
   /** The helm binary that renders charts (default: $HELMSTEP_HELM, else `helm` on PATH). */
   readonly helm?: string;
 }
-
-/** A pending record younger than this is presumed alive: `unlock` needs --force to take it. */
-export const UNLOCK_STALE_AFTER_MS = 15 * 60_000;
 
 function describeProgress(e: ProgressEvent): string {
   switch (e.kind) {
@@ -102,6 +100,29 @@ function printPlan(out: Writer, plan: RollbackPlan, diff: { manifest: string; va
   if (diff.values) out.write(`\nvalues diff (current → target):\n${diff.values}`);
 }
 
+function hasGate(c: ChartOptions): boolean {
+  const g = c.gate;
+  return g.prometheus.length > 0 || g.alarms.length > 0 || g.tests || g.bakeSeconds !== undefined || g.file !== undefined;
+}
+
+function hasSource(c: ChartOptions): boolean {
+  const s = c.source;
+  return s.repo !== undefined || s.caFile !== undefined || s.insecureSkipTlsVerify || s.plainHttp || s.username !== undefined;
+}
+
+function orchestratedContext(ctx: ActionContext, deps: EngineDeps) {
+  return {
+    out: ctx.out,
+    err: ctx.err,
+    env: ctx.env,
+    ...(ctx.kubeconfig ? { kubeconfig: ctx.kubeconfig } : {}),
+    ...(ctx.kubeContext ? { kubeContext: ctx.kubeContext } : {}),
+    helm: deps.helm,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    describe: describeProgress,
+  };
+}
+
 function values(c: ChartOptions) {
   return { files: c.valueFiles, set: c.settings };
 }
@@ -131,6 +152,19 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
       if (cmd.kind === 'upgrade' && cmd.install && cmd.output === 'table' && (await deps.store.history(ref)).length === 0) {
         ctx.out.write(`Release "${ref.name}" does not exist. Installing it now.\n`);
       }
+      const heading = (rel: Release) =>
+        rel.version > 1 && cmd.kind === 'upgrade' && rel.info.description !== 'Install complete' ? `Release "${ref.name}" has been upgraded. Happy Helming!` : undefined;
+      if (cmd.engine === 'statemachine') {
+        const { deployRequest, gateOf, cliTrigger, runExecution } = await import('./orchestrated.ts');
+        const input = deployRequest(cmd, ref, gateOf(cmd, ctx.env), cliTrigger());
+        const done = await runExecution('deploy', input, ref, orchestratedContext(ctx, deps), cmd.output === 'json');
+        const rel = (await deps.store.get(ref, done.revision)).release;
+        printRelease(ctx.out, rel, cmd.output, heading(rel));
+        return 0;
+      }
+      if (hasGate(cmd) || hasSource(cmd)) {
+        throw new UsageError('the health gate and chart repository flags need the state machine: leave out --engine=direct', cmd.kind);
+      }
       const done = await runDeploy(deps, {
         request: {
           ...ref,
@@ -152,8 +186,7 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
         ...(cmd.description ? { description: cmd.description } : {}),
         ...signal,
       });
-      const heading = done.version > 1 && cmd.kind === 'upgrade' && done.info.description !== 'Install complete' ? `Release "${ref.name}" has been upgraded. Happy Helming!` : undefined;
-      printRelease(ctx.out, done, cmd.output, heading);
+      printRelease(ctx.out, done, cmd.output, heading(done));
       return 0;
     }
     case 'rollback': {
@@ -164,6 +197,12 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
         const from = history.find((h) => h.release.version === plan.fromRevision)?.release;
         const to = history.find((h) => h.release.version === plan.targetRevision)?.release;
         printPlan(ctx.out, plan, from && to ? diffRevisions(from, to) : { manifest: '', values: '' });
+        return 0;
+      }
+      if (cmd.engine === 'statemachine') {
+        const { rollbackRequest, cliTrigger, runExecution } = await import('./orchestrated.ts');
+        await runExecution('rollback', rollbackRequest(cmd, ref, cliTrigger()), ref, orchestratedContext(ctx, deps), false);
+        ctx.out.write('Rollback was a success! Happy Helming!\n');
         return 0;
       }
       await runRollback(deps, {
@@ -184,9 +223,22 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
       return 0;
     }
     case 'unlock': {
-      const by = `cli:${safeUser()}@${hostname()}`;
-      const rel = await runUnlock(deps, ref, { force: cmd.force, reason: cmd.reason ?? 'unlocked by hand', by, staleAfterMs: UNLOCK_STALE_AFTER_MS });
-      ctx.out.write(`release "${ref.name}" in namespace "${ref.namespace}": revision ${rel.version} is now ${rel.info.status}: ${rel.info.description ?? ''}\n`);
+      // The lease too: an execution that died holds it until it expires (or --force takes it).
+      const { openLocalOrchestration } = await import('../../local/orchestration.ts');
+      const { unlockRelease } = await import('../../orchestration/unlock.ts');
+      const local = await openLocalOrchestration({
+        env: ctx.env,
+        ...(ctx.kubeconfig ? { kubeconfig: ctx.kubeconfig } : {}),
+        ...(ctx.kubeContext ? { kubeContext: ctx.kubeContext } : {}),
+        helm: deps.helm,
+      });
+      try {
+        const by = `cli:${safeUser()}@${hostname()}`;
+        const done = await unlockRelease(local.deps, { cluster: local.cluster, ...ref }, { by, reason: cmd.reason ?? 'unlocked by hand', force: cmd.force });
+        ctx.out.write(`${done.summary}\n`);
+      } finally {
+        await local.close();
+      }
       return 0;
     }
   }

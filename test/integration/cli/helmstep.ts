@@ -1,5 +1,8 @@
 /** Runs helmstep against the test cluster: in this process (fast), or as the real executable. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
@@ -9,6 +12,9 @@ import type { Run } from '../../harness/cluster.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** The local state (lease table, audit log) of this test file's runs: its own, so files never wait on each other. */
+export const STATE_DIR = mkdtempSync(join(tmpdir(), 'helmstep-cli-state-'));
+
 /** helmstep in this process, on the test cluster, as the executable would run it. */
 export async function helmstep(args: readonly string[]): Promise<Run> {
   let stdout = '';
@@ -16,7 +22,7 @@ export async function helmstep(args: readonly string[]): Promise<Run> {
   const code = await run([...args, '--kubeconfig', inject('kubeconfig')], {
     out: { write: (s: string) => (stdout += s) },
     err: { write: (s: string) => (stderr += s) },
-    env: {},
+    env: { HELMSTEP_STATE_DIR: STATE_DIR },
     open: (opts) => {
       const c = connect(opts);
       return { store: c.store, defaultNamespace: defaultNamespace(c.kubeConfig) };
@@ -31,7 +37,7 @@ export function helmstepProcess(args: readonly string[]): Promise<Run> {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+      { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, HELMSTEP_STATE_DIR: STATE_DIR } },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
