@@ -126,9 +126,9 @@ export function deployRequest(cmd: InstallCommand | UpgradeCommand, ref: Release
     maxHistory: cmd.historyMax,
     rollbackOnFailure: cmd.rollbackOnFailure,
     rollbackOnGateFailure: cmd.gate.rollbackOnFailure,
-    ...(gate ? { gate: gate as unknown as Record<string, unknown> } : {}),
+    ...(gate ? { gate: gate } : {}),
     trigger,
-  } as DeployRequestInput;
+  };
 }
 
 export function rollbackRequest(cmd: RollbackCommand, ref: ReleaseRef, trigger: Trigger): RollbackRequestInput {
@@ -154,7 +154,7 @@ function detailOf(state: string, result: unknown): string | undefined {
   if (typeof r.done === 'boolean') return typeof r.progress === 'string' && r.progress !== 'done' ? r.progress : undefined;
   if (typeof r.applied === 'number') return `${String(r.applied)} applied (${String(r.created)} created), ${String(r.deleted)} deleted`;
   if (typeof r.owner === 'string' && typeof r.revision === 'number') return `revision ${r.revision} locked by ${r.owner}`;
-  if (typeof r.status === 'string' && typeof r.revision === 'number') return `revision ${r.revision} ${r.status}${r.description ? `: ${String(r.description)}` : ''}`;
+  if (typeof r.status === 'string' && typeof r.revision === 'number') return `revision ${r.revision} ${r.status}${typeof r.description === 'string' && r.description ? `: ${r.description}` : ''}`;
   if (typeof r.why === 'string') return r.why;
   if (typeof r.expiresAt === 'string') return `lease held until ${r.expiresAt}`;
   if (state === 'ReleaseLease') return 'lease released';
