@@ -12,19 +12,11 @@ import { auditRecorder } from '../orchestration/audit.ts';
 import { DEFAULT_LEASE_TTL_MS, silentLog, type GatePoller, type LogFactory, type OrchestrationDeps } from '../orchestration/deps.ts';
 import { DynamoLeaseStore } from '../orchestration/lease.ts';
 import { connect } from '../store/kube.ts';
+import { clusterName } from './cluster-name.ts';
 import { openLocalServices, type Env, type LocalServices, type OpenOptions } from './state.ts';
 
-const KEY_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
-
-/**
- * The cluster's name in lease and audit keys: $HELMSTEP_CLUSTER_NAME, else the kube context's
- * name (characters a key cannot hold become `-`), else `local`.
- */
-export function clusterName(env: Env, contextName?: string): string {
-  const given = env.HELMSTEP_CLUSTER_NAME || contextName || 'local';
-  const name = given.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 253);
-  return KEY_PART.test(name) ? name : 'local';
-}
+// Moved to cluster-name.ts so light commands can import it; re-exported for existing callers.
+export { clusterName } from './cluster-name.ts';
 
 export interface LocalOrchestrationOptions {
   readonly env: Env;
