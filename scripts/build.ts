@@ -62,6 +62,9 @@ export async function buildCli(outdir = OUTDIR): Promise<void> {
     sourcemap: 'linked',
     legalComments: 'linked',
     plugins: [clientNodeHasNoSideEffects],
+    // dynalite's LevelDB is a native addon that finds its binary beside its own files: it is
+    // loaded from node_modules at run time (only by commands that open the local state).
+    external: ['dynalite'],
     logLevel: 'warning',
   });
   if (result.errors.length > 0) throw new Error(`esbuild failed: ${result.errors.map((e) => e.text).join('; ')}`);
