@@ -10,7 +10,7 @@ import { cacheRoot, exists } from '../src/local/cache.ts';
 import { ensureControlPlaneBinaries } from '../src/local/controlplane/binaries.ts';
 import { startControlPlane, stopPids } from '../src/local/controlplane/start.ts';
 import { ensureHelm } from '../src/local/helm-binaries.ts';
-import { ensurePrometheusBinary } from '../src/local/prometheus.ts';
+import { ensurePrometheusBinary, ensurePromtool } from '../src/local/prometheus.ts';
 
 const runDir = join(cacheRoot(), 'run', 'cluster');
 const stateFile = join(runDir, 'state.json');
@@ -73,7 +73,7 @@ try {
     await Promise.all([ensureHelm(4), ensureHelm(3)]);
     // The health-gate tests' Prometheus: built here too, so one command warms every cache.
     const prometheus = await ensurePrometheusBinary();
-    console.log(`control plane binaries in ${bin.dir}\nprometheus: ${prometheus}`);
+    console.log(`control plane binaries in ${bin.dir}\nprometheus: ${prometheus}\npromtool: ${await ensurePromtool()}`);
   } else {
     console.error('usage: cluster.ts up|down|build');
     process.exitCode = 2;

@@ -38,20 +38,21 @@ function runGo(args: readonly string[], env: Record<string, string>): Promise<vo
   });
 }
 
+type Tool = 'prometheus' | 'promtool';
+
 /**
- * The path of the prometheus binary, built on first use into
- * `~/.cache/helmstep/prometheus/<version>-<key>/` (the key hashes go.mod and go.sum, so a pin
- * change rebuilds). Cold, with empty Go caches, this takes minutes; later calls return at once.
+ * Builds one command of the pinned Prometheus module into the cache, once. Both commands share
+ * the module (./prometheus/go.mod), the build tags and the Go caches, so the second costs only its own packages.
  */
-export async function ensurePrometheusBinary(): Promise<string> {
+async function ensureTool(tool: Tool, dirName: string): Promise<string> {
   const key = contentKey([join(moduleDir, 'go.mod'), join(moduleDir, 'go.sum')], [process.arch, 'cgo=0', BUILD_TAGS]);
-  const dir = join(cacheRoot(), 'prometheus', `${PROMETHEUS_VERSION}-${key}`);
+  const dir = join(cacheRoot(), 'prometheus', `${dirName}-${key}`);
   await fillOnce(dir, async (staging) => {
     const started = Date.now();
-    progress(`building Prometheus ${PROMETHEUS_VERSION} from its Go module into ${dir}`);
+    progress(`building ${tool} ${PROMETHEUS_VERSION} from its Go module into ${dir}`);
     progress('a cold build (module downloads included) takes several minutes on 2 cores; later runs reuse the cache');
     const beat = setInterval(() => {
-      progress(`  still building prometheus (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      progress(`  still building ${tool} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }, 30_000);
     const v = PROMETHEUS_VERSION.slice(1);
     const ldflags = [
@@ -61,13 +62,30 @@ export async function ensurePrometheusBinary(): Promise<string> {
       '-X github.com/prometheus/common/version.BuildUser=helmstep',
     ].join(' ');
     try {
-      await runGo(['build', '-trimpath', '-tags', BUILD_TAGS, '-ldflags', ldflags, '-o', join(staging, 'prometheus'), 'github.com/prometheus/prometheus/cmd/prometheus'], {});
+      await runGo(['build', '-trimpath', '-tags', BUILD_TAGS, '-ldflags', ldflags, '-o', join(staging, tool), `github.com/prometheus/prometheus/cmd/${tool}`], {});
     } finally {
       clearInterval(beat);
     }
-    progress(`  prometheus built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    progress(`  ${tool} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
-  return join(dir, 'prometheus');
+  return join(dir, tool);
+}
+
+/**
+ * The path of the prometheus binary, built on first use into
+ * `~/.cache/helmstep/prometheus/<version>-<key>/` (the key hashes go.mod and go.sum, so a pin
+ * change rebuilds). Cold, with empty Go caches, this takes minutes; later calls return at once.
+ */
+export function ensurePrometheusBinary(): Promise<string> {
+  return ensureTool('prometheus', PROMETHEUS_VERSION);
+}
+
+/**
+ * The path of promtool from the same module (`check rules`, `test rules`, `check metrics`),
+ * built on first use into `~/.cache/helmstep/prometheus/promtool-<version>-<key>/`.
+ */
+export function ensurePromtool(): Promise<string> {
+  return ensureTool('promtool', `promtool-${PROMETHEUS_VERSION}`);
 }
 
 export interface PrometheusOptions {
@@ -77,6 +95,8 @@ export interface PrometheusOptions {
   readonly scrapeTargets: readonly string[];
   /** @default 1 */
   readonly scrapeIntervalSeconds?: number;
+  /** Alerting/recording rule files to load (evaluated every scrape interval). */
+  readonly ruleFiles?: readonly string[];
   /** How long to wait for /-/ready. @default 60_000 */
   readonly readyTimeoutMs?: number;
 }
@@ -102,11 +122,12 @@ async function freePort(): Promise<number> {
 }
 
 /** prometheus.yml for one job of static targets. JSON is YAML, and needs no quoting rules. */
-export function prometheusConfig(targets: readonly string[], intervalSeconds: number): string {
+export function prometheusConfig(targets: readonly string[], intervalSeconds: number, ruleFiles: readonly string[] = []): string {
   const interval = `${intervalSeconds}s`;
   return `${JSON.stringify(
     {
       global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+      ...(ruleFiles.length > 0 ? { rule_files: [...ruleFiles] } : {}),
       scrape_configs: [{ job_name: 'helmstep', static_configs: [{ targets: [...targets] }] }],
     },
     null,
@@ -140,7 +161,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<LocalPro
   const binary = await ensurePrometheusBinary();
   mkdirSync(opts.dir, { recursive: true });
   const config = join(opts.dir, 'prometheus.yml');
-  writeFileSync(config, prometheusConfig(opts.scrapeTargets, opts.scrapeIntervalSeconds ?? 1));
+  writeFileSync(config, prometheusConfig(opts.scrapeTargets, opts.scrapeIntervalSeconds ?? 1, opts.ruleFiles));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logFile = join(opts.dir, 'prometheus.log');
