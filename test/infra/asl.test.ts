@@ -134,7 +134,9 @@ describe('the two machines together', () => {
 
   it('have a handler file for every core and no handler file without a state', async () => {
     const { readdirSync } = await import('node:fs');
-    const files = readdirSync(functionsDir).filter((f) => f.endsWith('.ts'));
+    // Handlers that are not Task states: the scheduled reconciler and the auditor HTTP API.
+    const services = new Set(['reconcile.ts', 'audit-query.ts']);
+    const files = readdirSync(functionsDir).filter((f) => f.endsWith('.ts') && !services.has(f));
     expect(files.sort()).toEqual(Object.keys(STEPS).map((n) => `${kebab(n)}.ts`).sort());
   });
 });
