@@ -307,7 +307,7 @@ function tracedSample(ran: Ran, traceFile: string): OpSample {
 // ---------------------------------------------------------------------------------------------
 // Contenders
 
-export type ToolId = 'helmstep-cli' | 'helmstep-cli-built' | 'helm4' | 'helmstep-inprocess' | 'helmstep-inprocess-fastpoll' | 'floor-inprocess';
+export type ToolId = 'helmstep-cli' | 'helmstep-cli-direct' | 'helmstep-cli-built' | 'helm4' | 'helmstep-inprocess' | 'helmstep-inprocess-fastpoll' | 'floor-inprocess';
 
 interface Tool {
   readonly id: ToolId;
@@ -359,19 +359,25 @@ function helmTool(helm: string, kubeconfig: string): Tool {
   return tool;
 }
 
-function cliTool(cli: CliChoice, helm: string, kubeconfig: string, workdir: string, reference = false): Tool {
+/**
+ * The CLI as a process. `direct`: with --engine=direct, the same steps in sequence instead of the
+ * deploy/rollback state machine in the local Step Functions engine (the default): the pair
+ * measures what the state machine (lease, audit log, one handler invocation per state) costs.
+ */
+function cliTool(cli: CliChoice, helm: string, kubeconfig: string, workdir: string, reference = false, direct = false): Tool {
   let n = 0;
+  const stateDir = join(workdir, `state-${reference ? 'ref' : direct ? 'direct' : 'sm'}`);
   const traced = async (args: string[]): Promise<OpSample> => {
     const traceFile = join(workdir, `trace-${process.pid}-${n++}.json`);
-    const env = { ...process.env, KUBECONFIG: kubeconfig, HELMSTEP_HELM: helm, HELMSTEP_BENCH_TRACE: traceFile };
-    const ran = await runProcess(process.execPath, ['--import', TRACE_IMPORT, ...cli.nodeArgs, ...args], env);
+    const env = { ...process.env, KUBECONFIG: kubeconfig, HELMSTEP_HELM: helm, HELMSTEP_BENCH_TRACE: traceFile, HELMSTEP_STATE_DIR: stateDir };
+    const ran = await runProcess(process.execPath, ['--import', TRACE_IMPORT, ...cli.nodeArgs, ...args, ...(direct ? ['--engine=direct'] : [])], env);
     tool.lastSpawn = ran.spawnedAt;
     return tracedSample(ran, traceFile);
   };
   const common = (ns: string) => ['-n', ns, '--kubeconfig', kubeconfig];
   const tool: Tool = {
-    id: reference ? 'helmstep-cli-built' : 'helmstep-cli',
-    label: `${reference ? 'reference: the same CLI under tsx' : 'helmstep CLI'} (process: ${cli.command})`,
+    id: reference ? 'helmstep-cli-built' : direct ? 'helmstep-cli-direct' : 'helmstep-cli',
+    label: `${reference ? 'reference: the same CLI under tsx' : direct ? 'helmstep CLI, --engine=direct (the steps in sequence, no state machine)' : 'helmstep CLI through the deploy/rollback state machine'} (process: ${cli.command})`,
     reference,
     waits: BOTH_MODES,
     rows: BOTH_OPS,
@@ -868,6 +874,7 @@ async function timeOperations(b: Bench, chart: BenchChart): Promise<TimingRow[]>
   const { o } = b;
   const tools: Tool[] = [
     cliTool(b.cli, o.helm4, o.kubeconfig, o.workdir),
+    cliTool(b.cli, o.helm4, o.kubeconfig, o.workdir, false, true),
     ...(b.built ? [cliTool(b.built, o.helm4, o.kubeconfig, o.workdir, true)] : []),
     helmTool(o.helm4, o.kubeconfig),
     inProcessTool('helmstep-inprocess', 'reference: engine steps in-process (runDeploy/runRollback, connected client)', o.helm4, o.kubeconfig),

@@ -312,9 +312,29 @@ function ratioLine(op: string, goals: readonly RatioGoal[], threshold: number): 
   ];
 }
 
+/** What the state machine adds: the CLI through the local Step Functions engine vs --engine=direct, both processes. */
+function engineOverhead(d: DeployResult): string[] {
+  const lines: string[] = [];
+  for (const op of ['upgrade', 'rollback'] as const) {
+    for (const wait of [false, true]) {
+      const med = (tool: string) => d.timings.find((t) => t.tool === tool && t.op === op && t.wait === wait)?.ms.median;
+      const sm = med('helmstep-cli');
+      const direct = med('helmstep-cli-direct');
+      const helm = med('helm4');
+      if (sm === undefined || direct === undefined) continue;
+      lines.push(
+        `  ${op} ${wait ? 'with --wait' : 'without wait'}: state machine ${fmt(sm, 0)} ms, direct sequence ${fmt(direct, 0)} ms (+${fmt(sm - direct, 0)} ms, ${fmt(sm / direct, 2)}×)` +
+          (helm !== undefined ? `, helm 4 ${fmt(helm, 0)} ms` : ''),
+      );
+    }
+  }
+  return lines.length ? ['state machine overhead (helmstep CLI processes: the local Step Functions engine vs --engine=direct):', ...lines] : [];
+}
+
 function deployVerdicts(d: DeployResult): string[] {
   const req = d.goals.requests;
   return [
+    ...engineOverhead(d),
     ...ratioLine('upgrade', d.goals.upgrade, GOALS.upgrade),
     ...ratioLine('rollback', d.goals.rollback, GOALS.rollback),
     req.length === 0

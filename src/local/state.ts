@@ -13,7 +13,7 @@
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import lockfile from 'proper-lockfile';
 import { LocalDirObjectStore } from '../audit/objects.ts';
 import { createAuditTable } from '../audit/table.ts';
@@ -102,9 +102,17 @@ export async function openLocalServices(env: Env, opts: OpenOptions = {}): Promi
   }
 }
 
+/** One ListTables on every open; the tables are created (and checked) only the first time. */
 async function ensureTables(dynamo: DynamoDBClient): Promise<void> {
-  await createLeaseTable(dynamo, TABLES.leases);
-  await createAuditTable(dynamo, TABLES.audit);
+  const have = new Set<string>();
+  let start: string | undefined;
+  do {
+    const page = await dynamo.send(new ListTablesCommand({ ...(start ? { ExclusiveStartTableName: start } : {}) }));
+    for (const t of page.TableNames ?? []) have.add(t);
+    start = page.LastEvaluatedTableName;
+  } while (start);
+  if (!have.has(TABLES.leases)) await createLeaseTable(dynamo, TABLES.leases);
+  if (!have.has(TABLES.audit)) await createAuditTable(dynamo, TABLES.audit);
 }
 
 async function lock(dir: string, opts: OpenOptions): Promise<() => Promise<void>> {

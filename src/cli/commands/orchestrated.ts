@@ -168,6 +168,8 @@ export function statePrinter(machine: MachineName, err: Writer): (e: LocalEvent)
   const tasks = new Set(Object.entries(def.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n));
   let inLoop: string | undefined;
   let lastProgress = '';
+  // A Task whose failure a Catch took still "leaves"; its ✗ line has said how.
+  let failed: string | undefined;
   return (e) => {
     if (!tasks.has(e.state)) return;
     switch (e.type) {
@@ -175,6 +177,10 @@ export function statePrinter(machine: MachineName, err: Writer): (e: LocalEvent)
         if (inLoop !== e.state) err.write(`helmstep: → ${e.state}\n`);
         break;
       case 'left': {
+        if (failed === e.state) {
+          failed = undefined;
+          break;
+        }
         const slot = slotOf(e.state);
         const doc = (e.output ?? {}) as Record<string, unknown>;
         const result = slot && slot in doc ? doc[slot] : e.output;
@@ -192,6 +198,7 @@ export function statePrinter(machine: MachineName, err: Writer): (e: LocalEvent)
       }
       case 'failed': {
         inLoop = undefined;
+        failed = e.state;
         let text = e.cause;
         try {
           const c = JSON.parse(e.cause) as { message?: string };

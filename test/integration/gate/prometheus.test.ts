@@ -15,7 +15,7 @@ import { queryPrometheus } from '../../../src/gate/prometheus.ts';
 import { parseCheck, parseGateSpec, type GateSpec } from '../../../src/gate/spec.ts';
 import { startPrometheus, type LocalPrometheus } from '../../../src/local/prometheus.ts';
 import type { OrchestrationDeps } from '../../../src/orchestration/deps.ts';
-import { startExporter, type Exporter } from '../../harness/exporter.ts';
+import { startExporter, type Exporter } from '../../../src/local/exporter.ts';
 
 // A 5 s window holds about five 1 s scrapes: the rate follows a change within seconds.
 const ERROR_RATE = 'error-rate=sum(rate(http_errors_total{app="webapp"}[5s])) < 0.01';

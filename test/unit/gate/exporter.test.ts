@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { metricsText, startExporter, type Exporter } from '../../harness/exporter.ts';
+import { metricsText, startExporter, type Exporter } from '../../../src/local/exporter.ts';
 
 let exporter: Exporter | undefined;
 afterEach(async () => {
