@@ -41,9 +41,11 @@ export interface Refusal {
   readonly message: string;
   /** Replay: the execution the first delivery started (names are derived from delivery ids). */
   readonly executionName?: string;
+  /** Replay: its id, when the receiver looked it up (ReceiveDeps.resume). */
+  readonly executionId?: string;
 }
 
-export function refuse(reason: RefusalReason, message: string, extra?: { executionName?: string }): Refusal {
+export function refuse(reason: RefusalReason, message: string, extra?: { executionName?: string; executionId?: string }): Refusal {
   return { ok: false, outcome: 'refused', status: REFUSAL_STATUS[reason], reason, message, ...extra };
 }
 

@@ -26,6 +26,12 @@ export interface ReceiveDeps {
   /** Records the delivery id (a conditional write in the service); true when it was already there. */
   readonly seen: Seen;
   readonly start: (request: DeployStart) => Promise<{ readonly executionId: string }>;
+  /**
+   * On a replay: the execution the first delivery started, started again under the same name
+   * when the first attempt was recorded but never started (a crash between the two); its id goes
+   * into the 409. Optional: without it the 409 names the execution only.
+   */
+  readonly resume?: (request: DeployStart) => Promise<{ readonly executionId: string }>;
 }
 
 export interface Accepted {
@@ -58,10 +64,14 @@ export async function receiveDelivery(source: 'github' | 'generic', request: Raw
   const allowed = deployDecision(deploy.release, await deps.freezeOf(deploy.release));
   if (!allowed.ok) return allowed;
 
-  const replay = await replayCheck(source, delivery.deliveryId, deps.seen);
-  if (replay) return replay;
-
   const name = executionName(source, delivery.deliveryId);
+  const replay = await replayCheck(source, delivery.deliveryId, deps.seen);
+  if (replay) {
+    if (!deps.resume) return replay;
+    const { executionId } = await deps.resume({ executionName: name, deploy, delivery });
+    return { ...replay, executionId };
+  }
+
   const { executionId } = await deps.start({ executionName: name, deploy, delivery });
   return {
     ok: true,
