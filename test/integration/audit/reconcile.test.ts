@@ -142,7 +142,7 @@ describe('the audit log after the orchestration, and the reconciler', () => {
     await helmOk(4, ['upgrade', NAME, webappChart, '-n', ns.name, '--reuse-values', '--set', 'message=by-helm']);
     expect(await clusterRevisions()).toEqual([4, 5, 6, 7]);
     const handler = reconcileHandler(() => Promise.resolve({ deps: reconcileDeps(), scope: { namespace: ns.name } }), new Logger({ logLevel: 'SILENT' }));
-    const summary = await handler({ 'detail-type': 'Scheduled Event' }, {} as never);
+    const summary = await handler({ 'detail-type': 'Scheduled Event' }, {});
     expect(summary).toMatchObject({ releases: 1, copied: 1, unexplained: [] });
     const logged = await logRevisions();
     expect(logged.at(-1)).toMatchObject({ revision: 7, status: 'deployed', description: 'Upgrade complete' });
