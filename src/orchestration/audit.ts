@@ -38,6 +38,12 @@ const ENDS_REVISION: Readonly<Record<string, 'op' | 'rollback'>> = {
   RollbackFailRelease: 'rollback',
 };
 
+/** The log's text fields hold one line: helm's multi-line messages (`…\ncontext deadline exceeded`) become one. */
+function oneLine(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, max);
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -45,6 +51,8 @@ export function sha256(text: string): string {
 interface LooseDoc {
   readonly request?: Doc['request'];
   readonly owner?: string;
+  /** ValidateLock's input names the execution instead (it has no state document yet). */
+  readonly execution?: string;
   readonly op?: Doc['op'];
   readonly rollback?: Doc['rollback'];
   readonly rollbackRelease?: unknown;
@@ -70,17 +78,18 @@ function outcomeOf(t: StateTransition, doc: LooseDoc): Outcome | undefined {
 export function transitionEvent(t: StateTransition, cluster: string): AuditEventInput | undefined {
   const doc = (t.doc ?? {}) as LooseDoc;
   const request = doc.request;
-  if (!request || typeof doc.owner !== 'string') return undefined;
+  const owner = doc.owner ?? doc.execution;
+  if (!request || typeof request.namespace !== 'string' || typeof request.name !== 'string' || typeof owner !== 'string') return undefined;
   const outcome = outcomeOf(t, doc);
   if (!outcome) return undefined;
   const trigger = request.trigger;
   const release: AuditRef = { cluster: request.cluster || cluster, namespace: request.namespace, name: request.name };
   const op = t.state.startsWith('Rollback') && doc.rollback ? doc.rollback : doc.op;
   let error: AuditEventInput['error'];
-  if (t.error) error = { reason: t.error.name.slice(0, 128), message: t.error.message.slice(0, 8192) || t.error.name };
+  if (t.error) error = { reason: oneLine(t.error.name, 128), message: oneLine(t.error.message, 8192) || oneLine(t.error.name, 128) };
   else if (t.state === 'ReleaseLease') {
     const o = t.output as { error?: string; cause?: string } | undefined;
-    if (o?.error) error = { reason: o.error.slice(0, 128), message: (o.cause ?? o.error).slice(0, 8192) };
+    if (o?.error) error = { reason: oneLine(o.error, 128), message: oneLine(o.cause ?? o.error, 8192) };
   }
   const from = doc.failure?.revision ?? doc.op?.revision;
   return {
@@ -92,7 +101,7 @@ export function transitionEvent(t: StateTransition, cluster: string): AuditEvent
       ...(trigger?.alarmId ? { alarmId: trigger.alarmId } : {}),
       ...(trigger?.commit ? { commit: trigger.commit } : {}),
     },
-    executionId: doc.owner,
+    executionId: owner,
     step: t.state,
     outcome,
     ...(error ? { error } : {}),
