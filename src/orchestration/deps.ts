@@ -6,6 +6,7 @@
 import type { EngineDeps } from '../engine/types.ts';
 import type { AuditSink } from './audit.ts';
 import type { LeaseStore } from './lease.ts';
+import type { StepMetrics } from './metrics.ts';
 
 /** Structured logs: each line carries the execution id and the state name (Powertools in AWS). */
 export interface StepLog {
@@ -43,6 +44,8 @@ export interface OrchestrationDeps {
   readonly gate?: GatePoller;
   /** The audit log: one event per state transition and a copy of each finished revision. */
   readonly audit?: AuditSink;
+  /** Duration and count of each state invocation, by state and outcome (CloudWatch EMF in Lambda). */
+  readonly metrics?: StepMetrics;
 }
 
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;

@@ -21,6 +21,7 @@ import { openKubeClient } from '../kube/client.ts';
 import { connect } from '../store/kube.ts';
 import { DEFAULT_LEASE_TTL_MS, type LogFactory, type OrchestrationDeps } from './deps.ts';
 import { DynamoLeaseStore } from './lease.ts';
+import { powertoolsMetrics } from './metrics.ts';
 
 /** Structured JSON logs through Powertools; each invocation's lines carry executionId and state. */
 export function powertoolsLog(logger = new Logger({ serviceName: 'helmstep' })): LogFactory {
@@ -81,5 +82,6 @@ export async function depsFromEnv(access: ClusterAccess = kubeconfigFromEnv): Pr
     log: powertoolsLog(),
     pollSeconds: pollSeconds > 0 ? pollSeconds : 5,
     gate: gatePoller({ cloudwatch: new CloudWatchClient({}) }),
+    metrics: powertoolsMetrics(),
   };
 }

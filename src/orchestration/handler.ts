@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { toStepError } from './classify.ts';
 import type { OrchestrationDeps, StepLog } from './deps.ts';
 import { InvalidRequest } from './errors.ts';
+import { outcomeOfError } from './metrics.ts';
 import { issueLines } from './request.ts';
 
 export interface Step<I, O> {
@@ -89,14 +90,21 @@ export function stepHandler<I, O>(step: Step<I, O>, deps: DepsSource): StepHandl
       if (!checked.success) throw new InvalidRequest(`${step.state} (its output)`, issueLines(checked.error));
       request.response = checked.data;
       // The audit event is part of the step: if it cannot be written, the step fails and is retried.
-      await (await depsOnce()).audit?.transition({ state: step.state, doc: request.event, output: checked.data });
-      request.internal.log?.info('state done', { ms: Date.now() - (request.internal.started ?? Date.now()) });
+      const d = await depsOnce();
+      await d.audit?.transition({ state: step.state, doc: request.event, output: checked.data });
+      const ms = Date.now() - (request.internal.started ?? Date.now());
+      d.metrics?.record(step.state, 'succeeded', ms);
+      request.internal.log?.info('state done', { ms });
     })
     .onError(async (request) => {
       const err = toStepError(request.error, step.state);
       const log = request.internal.log ?? fallbackLog;
       log.error('state failed', { error: err.name, cause: err.stepCause });
       request.error = err;
+      if (built && request.internal.started !== undefined) {
+        const ms = Date.now() - request.internal.started;
+        await built.then((d) => d.metrics?.record(step.state, outcomeOfError(err.name), ms)).catch(() => undefined);
+      }
       if (err.name === 'helmstep.Retryable') return;
       try {
         const d = await depsOnce();

@@ -9,6 +9,8 @@ import { RETRYABLE, STOP, StepError } from '../../../src/orchestration/classify.
 import type { GatePoller, LogFactory, OrchestrationDeps } from '../../../src/orchestration/deps.ts';
 import { DocumentSchema, PollSchema } from '../../../src/orchestration/document.ts';
 import { powertoolsLog } from '../../../src/orchestration/env.ts';
+import { powertoolsMetrics } from '../../../src/orchestration/metrics.ts';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { defineStep, stepHandler } from '../../../src/orchestration/handler.ts';
 import { MemoryLeaseStore } from '../../../src/orchestration/lease.ts';
 import { STEPS, validateLock } from '../../../src/orchestration/states/index.ts';
@@ -167,5 +169,38 @@ describe('the handler wrapper', () => {
     await stepHandler(probe(() => Promise.resolve({ ok: true })), deps({ log }))({ owner: 'exec-42' });
     const json = writes.map((w) => JSON.parse(w) as Record<string, unknown>);
     expect(json).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'state done', service: 'helmstep', executionId: 'exec-42', state: 'Probe' }));
+  });
+
+  it('records one metric per invocation with the state name and outcome as dimensions', async () => {
+    const seen: [string, string][] = [];
+    const metrics = { record: (state: string, outcome: string) => void seen.push([state, outcome]) };
+    await stepHandler(probe(() => Promise.resolve({ ok: true })), deps({ metrics }))({ owner: 'x' });
+    await thrown(stepHandler(probe(() => Promise.reject(new ClusterBusy('https://k', 503, 'list Secrets'))), deps({ metrics }))({ owner: 'x' }));
+    await thrown(stepHandler(probe(() => Promise.resolve({ ok: 'yes' })), deps({ metrics }))({ owner: 'x' }));
+    expect(seen).toEqual([
+      ['Probe', 'succeeded'],
+      ['Probe', 'retryable'],
+      ['Probe', 'stop'],
+    ]);
+  });
+
+  it('publishes them as CloudWatch Embedded Metric Format lines, dimensions state and outcome', () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    powertoolsMetrics(new Metrics({ namespace: 'helmstep', serviceName: 'helmstep' })).record('HealthGate', 'remediate', 42);
+    const emf = writes.map((w) => JSON.parse(w) as Record<string, unknown>).find((j) => '_aws' in j) as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    };
+    expect(emf).toMatchObject({ state: 'HealthGate', outcome: 'remediate', StepDuration: 42, StepInvocations: 1 });
+    const [directive] = emf._aws.CloudWatchMetrics;
+    expect(directive?.Namespace).toBe('helmstep');
+    expect(directive?.Dimensions[0]).toEqual(expect.arrayContaining(['state', 'outcome']));
+    expect(directive?.Metrics.map((m) => [m.Name, m.Unit])).toEqual([
+      ['StepDuration', 'Milliseconds'],
+      ['StepInvocations', 'Count'],
+    ]);
   });
 });
