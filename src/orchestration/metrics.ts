@@ -23,11 +23,13 @@ export function outcomeOfError(name: string): StepOutcome {
 export function powertoolsMetrics(metrics = new Metrics({ namespace: 'helmstep', serviceName: 'helmstep' })): StepMetrics {
   return {
     record(state, outcome, ms) {
-      const one = metrics.singleMetric();
-      one.addDimensions({ state, outcome });
-      one.addMetric('StepDuration', MetricUnit.Milliseconds, ms);
-      one.addMetric('StepInvocations', MetricUnit.Count, 1);
-      one.publishStoredMetrics();
+      // A single metric is written as soon as it is added: one EMF line each, both with the dimensions.
+      for (const [name, unit, value] of [
+        ['StepDuration', MetricUnit.Milliseconds, ms],
+        ['StepInvocations', MetricUnit.Count, 1],
+      ] as const) {
+        metrics.singleMetric().addDimensions({ state, outcome }).addMetric(name, unit, value);
+      }
     },
   };
 }
