@@ -66,7 +66,7 @@ const TAKES_REPO = 'repo' in DeployRequestSchema.shape;
 /** The deploy machine's input for a matched delivery. */
 export function deployRequest(start: DeployStart): DeployRequestInput {
   const d = start.deploy;
-  const set: SetEntry[] = [...(d.values ? valuesToSet(d.values) : []), ...(d.set ?? []).map((value) => ({ kind: 'set' as const, value }))];
+  const set: SetEntry[] = [...(d.values ? valuesToSet(d.values) : []), ...(d.set ?? []).map((value, i) => ({ kind: d.setTemplated?.[i] ? ('set-string' as const) : ('set' as const), value }))];
   return {
     cluster: d.release.cluster,
     namespace: d.release.namespace,

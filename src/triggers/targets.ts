@@ -204,6 +204,11 @@ export interface ResolvedDeploy {
   readonly repo?: string;
   readonly values?: Record<string, unknown>;
   readonly set?: readonly string[];
+  /**
+   * Per `set` entry: whether it used a placeholder. Such an entry goes to helm as --set-string,
+   * since a commit, ref or version is text (`--set tag=1234567` would make it a number).
+   */
+  readonly setTemplated?: readonly boolean[];
   readonly gate?: Record<string, unknown>;
   readonly atomic?: boolean;
   readonly timeout?: string;
@@ -250,7 +255,7 @@ export function resolveDeploy(target: Target, delivery: Delivery): { readonly ok
       ...(chartVersion !== undefined && { chartVersion }),
       ...(target.repo !== undefined && { repo: target.repo }),
       ...(target.values !== undefined && { values: target.values }),
-      ...(set !== undefined && { set }),
+      ...(set !== undefined && { set, setTemplated: target.set!.map((s) => /\{\{\s*[A-Za-z]+\s*\}\}/.test(s)) }),
       ...(target.gate !== undefined && { gate: target.gate }),
       ...(target.atomic !== undefined && { atomic: target.atomic }),
       ...(target.timeout !== undefined && { timeout: target.timeout }),

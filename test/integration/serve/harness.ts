@@ -106,7 +106,7 @@ export function sendGeneric(base: string, body: string, o: { delivery?: string; 
   });
 }
 
-export function sendAlarm(base: string, route: 'eventbridge' | 'alertmanager', body: string, token: string | undefined = TOKEN): Promise<Sent> {
+export function sendAlarm(base: string, route: 'eventbridge' | 'alertmanager', body: string, token: string | null = TOKEN): Promise<Sent> {
   return post(`${base}/alarms/${route}`, body, { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) });
 }
 

@@ -170,6 +170,7 @@ describe('resolveDeploy', () => {
         chart: 'oci://registry.example.com/charts/web',
         chartVersion: '1.4.2',
         set: ['image.tag=f95f852bd8fca8fcc58a9a2d6c842781e32a215e'],
+        setTemplated: [true],
         values: { replicaCount: 3 },
         gate: { bakeTime: '5m' },
         atomic: true,
