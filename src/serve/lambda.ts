@@ -125,6 +125,9 @@ function rawOf(e: ProxyEvent): { headers: Record<string, unknown>; body: Uint8Ar
 
 type Lazy = () => TriggerService;
 
+/** What a trigger function exports (middy's handler, typed for callers and tests). */
+export type TriggerHandler<R> = (event: unknown, context?: unknown) => Promise<R>;
+
 function lazy(make: () => TriggerService): Lazy {
   let service: TriggerService | undefined;
   return () => (service ??= make());
@@ -133,7 +136,7 @@ function lazy(make: () => TriggerService): Lazy {
 const badEvent = (issues: string): ProxyResult => json(400, { outcome: 'refused', reason: 'InvalidPayload', message: `not an API Gateway proxy event: ${issues}` });
 
 /** A webhook function: API Gateway proxy event in, the answer out (4xx for the caller's mistakes). */
-export function webhookHandler(source: 'github' | 'generic', make: () => TriggerService = () => serviceFromEnv()) {
+export function webhookHandler(source: 'github' | 'generic', make: () => TriggerService = () => serviceFromEnv()): TriggerHandler<ProxyResult> {
   const service = lazy(make);
   return middy(async (event: unknown): Promise<ProxyResult> => {
     const parsed = ProxyEventSchema.safeParse(event);
@@ -143,7 +146,7 @@ export function webhookHandler(source: 'github' | 'generic', make: () => Trigger
 }
 
 /** The Alertmanager function: Bearer $HELMSTEP_ALARM_TOKEN, then the webhook. */
-export function alertmanagerHandler(make: () => TriggerService = () => serviceFromEnv(), env: Env = process.env) {
+export function alertmanagerHandler(make: () => TriggerService = () => serviceFromEnv(), env: Env = process.env): TriggerHandler<ProxyResult> {
   const service = lazy(make);
   return middy(async (event: unknown): Promise<ProxyResult> => {
     const parsed = ProxyEventSchema.safeParse(event);
@@ -160,7 +163,7 @@ export function alertmanagerHandler(make: () => TriggerService = () => serviceFr
 }
 
 /** EventBridge's alarm function: the event itself; our failures throw (EventBridge retries). */
-export function eventBridgeHandler(make: () => TriggerService = () => serviceFromEnv()) {
+export function eventBridgeHandler(make: () => TriggerService = () => serviceFromEnv()): TriggerHandler<Readonly<Record<string, unknown>>> {
   const service = lazy(make);
   return middy(async (event: unknown): Promise<Readonly<Record<string, unknown>>> => {
     const out = await service().alarmEvent(event);
