@@ -19,7 +19,6 @@ import { LocalDirObjectStore } from '../audit/objects.ts';
 import { createAuditTable } from '../audit/table.ts';
 import { createLeaseTable } from '../orchestration/lease.ts';
 import { HelmstepError } from '../release/errors.ts';
-import { startDynalite } from './dynalite.ts';
 
 export const TABLES = {
   leases: 'helmstep-leases',
@@ -81,6 +80,8 @@ export async function openLocalServices(env: Env, opts: OpenOptions = {}): Promi
   }
   const release = await lock(dir, opts);
   try {
+    // Loaded only here: dynalite and its LevelDB addon cost every run with an endpoint start-up time.
+    const { startDynalite } = await import('./dynalite.ts');
     const db = await startDynalite({ path: join(dir, 'dynamodb') });
     const dynamo = client(db.endpoint);
     await ensureTables(dynamo);
