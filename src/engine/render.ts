@@ -12,7 +12,8 @@
  * the history moved between render and write), ReleaseTooLarge.
  */
 import { beginInstall, beginUpgrade } from '../actions/index.ts';
-import { RenderFailed, renderRelease, type ValuesInput } from '../chart/render.ts';
+import { RenderFailed, renderRelease, type ChartSource, type ValuesInput } from '../chart/render.ts';
+import { sourceOptionsOf } from '../chart/source.ts';
 import { OperationInProgress, type ReleaseRef } from '../release/errors.ts';
 import { latest, validateReleaseName } from '../release/lifecycle.ts';
 import { isPending, type Labels, type Release } from '../release/record.ts';
@@ -22,12 +23,12 @@ import type { EngineDeps, OperationRef } from './types.ts';
 /** helm's lock refusal, as its render prints it. */
 const IN_PROGRESS = 'another operation (install/upgrade/rollback) is in progress';
 
-export interface DeployRequest extends ReleaseRef {
-  /** Chart directory, .tgz, repo/chart or oci:// reference, as helm takes it. */
-  readonly chart: string;
+/**
+ * The chart source (chart, chartVersion, repo, caFile, insecureSkipTlsVerify, plainHttp,
+ * username, password) is ChartSource's: a path, a .tgz, a chart name with `repo`, or an oci:// reference.
+ */
+export interface DeployRequest extends ReleaseRef, ChartSource {
   readonly values?: ValuesInput;
-  /** --version of the chart. */
-  readonly chartVersion?: string;
   /** `install` = helm install (refuses an existing release); `upgrade` = helm upgrade [--install]. */
   readonly mode: 'install' | 'upgrade';
   /** upgrade --install: install when the release has no history or its newest record is uninstalled. */
@@ -70,6 +71,7 @@ export async function renderStep(deps: EngineDeps, req: DeployRequest): Promise<
     chart: req.chart,
     ...(req.values ? { values: req.values } : {}),
     ...(req.chartVersion ? { version: req.chartVersion } : {}),
+    ...sourceOptionsOf(req),
     helm: deps.helm,
     ...(deps.kubeconfig ? { kubeconfig: deps.kubeconfig } : {}),
     ...(deps.kubeContext ? { kubeContext: deps.kubeContext } : {}),

@@ -46,8 +46,23 @@ export const ValuesSchema = z.strictObject({
 
 export const DeployRequestSchema = z.strictObject({
   ...Base,
+  /** Chart folder, .tgz, `oci://host/path/chart`, or a chart name in `repo` (see src/chart/source.ts). */
   chart: z.string().min(1),
   chartVersion: z.string().min(1).optional(),
+  /** HTTPS chart repository URL (helm's --repo); `chart` is then the chart's name in its index. */
+  repo: z.string().min(1).optional(),
+  /** CA bundle that verifies the repository's or registry's certificate (--ca-file). */
+  caFile: z.string().min(1).optional(),
+  insecureSkipTlsVerify: z.boolean().optional(),
+  /** OCI registry over plain HTTP (--plain-http), for local registries. */
+  plainHttp: z.boolean().optional(),
+  /**
+   * Repository/registry credentials (--username/--password), for local runs: an execution's
+   * input stays in its Step Functions history, so in AWS the Render function is meant to read
+   * them from a Secrets Manager secret named in its configuration instead of this request.
+   */
+  username: z.string().min(1).optional(),
+  password: z.string().optional(),
   values: ValuesSchema.optional(),
   mode: z.enum(['install', 'upgrade']).default('upgrade'),
   installIfMissing: z.boolean().default(true),

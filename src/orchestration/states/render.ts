@@ -4,6 +4,7 @@
  * a retry (or a re-run of the execution) finds its own pending record and renders nothing; a
  * re-run of an execution whose operation already finished stops (AlreadyFinished).
  */
+import { sourceOptionsOf } from '../../chart/source.ts';
 import { renderStep } from '../../engine/render.ts';
 import { isOwnedBy } from '../../release/owner.ts';
 import { AlreadyFinished, RemediationInterrupted } from '../errors.ts';
@@ -32,6 +33,7 @@ export const render = defineStep({
       chart: r.chart,
       ...(r.values ? { values: r.values } : {}),
       ...(r.chartVersion ? { chartVersion: r.chartVersion } : {}),
+      ...sourceOptionsOf(r),
       mode: r.mode,
       installIfMissing: r.installIfMissing,
       ...(r.labels ? { labels: r.labels } : {}),

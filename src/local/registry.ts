@@ -1,0 +1,211 @@
+/**
+ * A real OCI registry for the `oci://` chart tests and the demo: the CNCF distribution registry,
+ * built once from its Go module (pinned in ./registry/go.mod) into the cache, started on
+ * 127.0.0.1 with a free port and its storage in a folder of the caller's.
+ *
+ * Built, not installed, like the control plane and Prometheus: Node.js and Go are the only
+ * prerequisites. Plain HTTP by default (helm's `--plain-http`); given a certificate it serves
+ * HTTPS instead.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheRoot, contentKey, fillOnce, progress } from './cache.ts';
+
+/** The distribution release pinned in ./registry/go.mod. */
+export const REGISTRY_VERSION = 'v3.1.2';
+const PACKAGE = 'github.com/distribution/distribution/v3';
+
+const moduleDir = fileURLToPath(new URL('./registry', import.meta.url));
+
+function runGo(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', args, { cwd: moduleDir, env: { ...process.env, CGO_ENABLED: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT' ? new Error('the Go toolchain (`go`) is not on PATH: install Go 1.26 or newer to build the local OCI registry') : err);
+    });
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`go ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+/**
+ * The path of the registry binary, built on first use into
+ * `~/.cache/helmstep/registry/<version>-<key>/` (the key hashes go.mod and go.sum, so a pin
+ * change rebuilds). Cold, with empty Go caches, about 3 minutes on 2 cores; later calls return at once.
+ */
+export async function ensureRegistryBinary(): Promise<string> {
+  const key = contentKey([join(moduleDir, 'go.mod'), join(moduleDir, 'go.sum')], [process.arch, 'cgo=0']);
+  const dir = join(cacheRoot(), 'registry', `${REGISTRY_VERSION}-${key}`);
+  await fillOnce(dir, async (staging) => {
+    const started = Date.now();
+    progress(`building the OCI registry (distribution ${REGISTRY_VERSION}) from its Go module into ${dir}`);
+    progress('a cold build (module downloads included) takes a few minutes on 2 cores; later runs reuse the cache');
+    const beat = setInterval(() => {
+      progress(`  still building the registry (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }, 30_000);
+    const ldflags = `-s -w -X ${PACKAGE}/version.version=${REGISTRY_VERSION}`;
+    try {
+      await runGo(['build', '-trimpath', '-ldflags', ldflags, '-o', join(staging, 'registry'), `${PACKAGE}/cmd/registry`]);
+    } finally {
+      clearInterval(beat);
+    }
+    progress(`  registry built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  });
+  return join(dir, 'registry');
+}
+
+export interface RegistryOptions {
+  /** Working folder: the configuration, the blob storage and the log. */
+  readonly dir: string;
+  /** Serve HTTPS with this PEM certificate and key (for 127.0.0.1); plain HTTP when absent. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** How long to wait for `GET /v2/`. @default 30_000 */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface LocalRegistry {
+  /** `127.0.0.1:<port>`, as `oci://` references and `helm push` take it. */
+  readonly host: string;
+  /** Base URL, `http://127.0.0.1:<port>` (or https). */
+  readonly url: string;
+  readonly pid: number;
+  readonly logFile: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** config.yml: filesystem storage, deletes allowed, no tracing or health checks to feed. JSON is YAML. */
+export function registryConfig(o: { storage: string; addr: string; tls?: RegistryOptions['tls'] }): string {
+  return `${JSON.stringify(
+    {
+      version: 0.1,
+      log: { level: 'warn', formatter: 'text', accesslog: { disabled: true } },
+      storage: { filesystem: { rootdirectory: o.storage }, delete: { enabled: true }, cache: { blobdescriptor: 'inmemory' } },
+      http: {
+        addr: o.addr,
+        secret: randomBytes(16).toString('hex'),
+        ...(o.tls ? { tls: { certificate: o.tls.certFile, key: o.tls.keyFile } } : {}),
+      },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return `--- last lines of ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')}`;
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the registry on 127.0.0.1 (a free port) and resolves once `GET /v2/` answers 200.
+ * stop() ends it by its PID (SIGTERM, then SIGKILL after 5 s); it is also killed when this
+ * Node.js process exits, so a test run never leaves one behind.
+ */
+export async function startRegistry(opts: RegistryOptions): Promise<LocalRegistry> {
+  const binary = await ensureRegistryBinary();
+  mkdirSync(opts.dir, { recursive: true });
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${host}`;
+  const config = join(opts.dir, 'config.yml');
+  writeFileSync(config, registryConfig({ storage: join(opts.dir, 'storage'), addr: host, ...(opts.tls ? { tls: opts.tls } : {}) }));
+  const logFile = join(opts.dir, 'registry.log');
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    // distribution turns OpenTelemetry tracing on by default, exporting to a collector that is not here.
+    child = spawn(binary, ['serve', config], { stdio: ['ignore', fd, fd], env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' } });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start the registry (${binary})`);
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => {
+    exited = `exited (${signal ?? `code ${code}`})`;
+  });
+  const onExit = () => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  };
+  process.once('exit', onExit);
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    if (!alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  };
+
+  const timeout = opts.readyTimeoutMs ?? 30_000;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`the registry ${exited} before it was ready\n${tail(logFile)}`);
+    }
+    if (await answers(`${url}/v2/`, opts.tls !== undefined)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`timed out after ${timeout / 1000} s waiting for the registry at ${url}/v2/\n${tail(logFile)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { host, url, pid, logFile, stop };
+}
+
+/** One readiness probe; over TLS only that a connection is served (the caller's CA is not ours to trust). */
+async function answers(url: string, tls: boolean): Promise<boolean> {
+  if (tls) {
+    const { connect } = await import('node:tls');
+    const u = new URL(url);
+    return new Promise((resolve) => {
+      const s = connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+  }
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
