@@ -95,6 +95,23 @@ function asText(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
+/**
+ * The StateMachine of each definition, built once per process: its constructor validates the ASL
+ * (100-350 ms), while run() keeps every execution's state apart, so executions can share it
+ * (`helmstep serve` starts many).
+ */
+const validated = new Map<string, StateMachine>();
+
+function validatedMachine(name: MachineName, def: object): StateMachine {
+  const key = `${name}\n${JSON.stringify(def)}`;
+  let machine = validated.get(key);
+  if (!machine) {
+    machine = new StateMachine(def as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    validated.set(key, machine);
+  }
+  return machine;
+}
+
 export function startLocal(opts: LocalRunOptions): LocalExecution {
   const def = loadMachine(opts.machine);
   const inFlight = new Set<Promise<unknown>>();
@@ -117,7 +134,7 @@ export function startLocal(opts: LocalRunOptions): LocalExecution {
       return p;
     };
   }
-  const machine = new StateMachine(def as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  const machine = validatedMachine(opts.machine, def);
   const execution = machine.run(opts.input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
