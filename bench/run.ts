@@ -16,7 +16,7 @@
  *   HELMSTEP_BENCH_DEPLOY_WARMUP  untimed rounds before them (default 1)
  *   HELMSTEP_BENCH_CLI          which helmstep CLI the deploy bench runs: auto (dist/ when built and
  *                               fresh, else tsx), tsx, dist, build (compile into a temp dir)
- *   HELMSTEP_BENCH_PARTS        comma-separated subset of codec,history,deploy (default all three)
+ *   HELMSTEP_BENCH_PARTS        comma-separated subset of codec,history,deploy,audit,webhook (default all)
  *   HELMSTEP_BENCH_RESULTS      write latest.json/latest.md here instead of bench/results/
  */
 import { execFileSync } from 'node:child_process';
@@ -35,7 +35,7 @@ import { corpus, historyRecords, renderBase } from './records.ts';
 import { fmt, mdTable, textTable } from './stats.ts';
 
 const RESULTS = process.env.HELMSTEP_BENCH_RESULTS ?? fileURLToPath(new URL('./results/', import.meta.url));
-const PARTS = ['codec', 'history', 'deploy'] as const;
+const PARTS = ['codec', 'history', 'deploy', 'audit', 'webhook'] as const;
 type Part = (typeof PARTS)[number];
 /** decodeRelease counts as "close to the floor" within this ratio of gunzip + JSON.parse. */
 const DECODE_CLOSE = 1.25;
@@ -69,7 +69,15 @@ interface Goals {
   readonly decodeCloseToFloor?: { readonly holds: boolean; readonly ratio: number; readonly threshold: number };
 }
 
+/** A part measured by its own module (bench/audit.ts, bench/webhook.ts), which writes its own section. */
+interface Section {
+  readonly part: Part;
+  readonly markdown: string;
+  readonly json: unknown;
+}
+
 interface Results {
+  readonly sections?: readonly Section[];
   readonly date: string;
   readonly command: string;
   readonly machine: Record<string, unknown>;
@@ -174,6 +182,18 @@ async function main(): Promise<void> {
       });
     }
 
+    const sections: Section[] = [];
+    if (parts.includes('audit')) {
+      log('audit: 1,000 revisions from the audit log vs helm history');
+      const { auditBench } = await import('./audit.ts');
+      sections.push({ part: 'audit', ...(await auditBench({ kubeconfig, helm4: h4.helm, log })) });
+    }
+    if (parts.includes('webhook')) {
+      log('webhook: deliveries to helmstep serve, latency to the execution started');
+      const { webhookBench } = await import('./webhook.ts');
+      sections.push({ part: 'webhook', ...(await webhookBench({ kubeconfig, helm: h4.helm, log })) });
+    }
+
     const goals: Goals = {
       ...(history ? { historyNoSlowerThanHelm: historyGoal(history) } : {}),
       ...(codec ? { decodeCloseToFloor: { holds: codec.decodeVsFloor <= DECODE_CLOSE, ratio: codec.decodeVsFloor, threshold: DECODE_CLOSE } } : {}),
@@ -200,6 +220,7 @@ async function main(): Promise<void> {
       ...(codec ? { codec } : {}),
       ...(history ? { history } : {}),
       ...(deploy ? { deploy } : {}),
+      ...(sections.length ? { sections } : {}),
       goals,
       durationSeconds: Math.round((Date.now() - started) / 100) / 10,
       loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
@@ -558,6 +579,7 @@ function markdown(r: Results): string {
     );
   }
   if (r.deploy) lines.push(...deployMarkdown(r.deploy));
+  for (const section of r.sections ?? []) lines.push('', section.markdown.trim(), '');
   return lines.join('\n');
 }
 
