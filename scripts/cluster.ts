@@ -11,6 +11,7 @@ import { ensureControlPlaneBinaries } from '../src/local/controlplane/binaries.t
 import { startControlPlane, stopPids } from '../src/local/controlplane/start.ts';
 import { ensureHelm } from '../src/local/helm-binaries.ts';
 import { ensurePrometheusBinary, ensurePromtool } from '../src/local/prometheus.ts';
+import { ensureRegistryBinary } from '../src/local/registry.ts';
 
 const runDir = join(cacheRoot(), 'run', 'cluster');
 const stateFile = join(runDir, 'state.json');
@@ -74,6 +75,7 @@ try {
     // The health-gate tests' Prometheus: built here too, so one command warms every cache.
     const prometheus = await ensurePrometheusBinary();
     console.log(`control plane binaries in ${bin.dir}\nprometheus: ${prometheus}\npromtool: ${await ensurePromtool()}`);
+    console.log(`OCI registry (oci:// chart tests): ${await ensureRegistryBinary()}`);
   } else {
     console.error('usage: cluster.ts up|down|build');
     process.exitCode = 2;
