@@ -47,7 +47,8 @@ export function gateState(state: string, opSlot: 'op' | 'rollback', slot: 'gate'
         try {
           tests = await pollHooks(engine, record, 'test', { timeoutMs: Math.max(1000, deadline.getTime() - now.getTime()), pollSeconds });
         } catch (err) {
-          if (err instanceof HookFailed) throw new GateFailed('test hooks', 'failed', err.message);
+          // helm's words for a failed hook event (`test hooks failed: resource Pod/…`), naming the hook's object.
+          if (err instanceof HookFailed) throw new GateFailed(`test hook ${err.hook}`, 'failed', `test hooks failed: ${err.text}`);
           throw err;
         }
         if (!tests.done) return answer(state, op, { ...tests, progress: `test hooks: ${tests.progress}` }, deadline, now, pollSeconds);
