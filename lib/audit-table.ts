@@ -157,6 +157,20 @@ export function auditTableProblems(
  *   of the indexes. Projection is ALL: an auditor's answer is one query, not a query plus gets.
  *   Heavy payloads (rendered manifests) belong out of the item anyway (400 KB item limit).
  *
+ * ## Revision listing index (sparse GSI `byRevision`)
+ *
+ * | index        | partition key | sort key (number) | projection                                   |
+ * | ------------ | ------------- | ----------------- | -------------------------------------------- |
+ * | `byRevision` | `pk`          | `revision`        | INCLUDE the summary (status, digest, size, labels, chart, chartVersion, appVersion, description, lastDeployed, recordedAt, storage, objectKey) |
+ *
+ * - A revision item holds its whole record (up to 350 KB), and DynamoDB counts a Query's 1 MB page
+ *   on the items read, before projection: listing 1,000 revisions from the base table reads them
+ *   all (~32 MB, 32 requests). The index holds the summaries only: one request of ~0.5 MB.
+ * - Only revision items have `revision` (events carry fromRevision/toRevision), so only they are
+ *   in it; the write path is unchanged, and adding the index to a table that already holds
+ *   revisions lets DynamoDB fill it from them. Reads are eventually consistent, which a listing
+ *   can take (revision items are never updated); a single revision is read from the table.
+ *
  * ## Protection
  * - Encryption with a customer-managed KMS key (by default one this construct creates, with
  *   rotation): the key policy is one more gate on who can read the audit trail, every use of it
@@ -218,6 +232,13 @@ export class AuditTable extends Construct {
         projectionType: ProjectionType.ALL,
       });
     }
+    table.addGlobalSecondaryIndex({
+      indexName: s.byRevision.indexName,
+      partitionKey: { name: s.byRevision.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: s.byRevision.sortKey, type: AttributeType.NUMBER },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...s.byRevision.nonKeyAttributes],
+    });
     this.table = table;
   }
 

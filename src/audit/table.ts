@@ -8,11 +8,18 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
   type DynamoDBClient,
+  type GlobalSecondaryIndexDescription,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 
 import { HelmstepError } from '../release/errors.ts';
 import { KEYS } from './keys.ts';
+
+const NOT_AUDIT = 'choose another table name or delete that table';
+/** What to do about a table from before the byRevision index (it is otherwise an audit table). */
+export const ADD_REVISION_INDEX =
+  `add the index ${KEYS.byRevision.indexName}: in AWS deploy the current helmstep stack (DynamoDB fills the new index from the revisions already stored); ` +
+  'dynalite cannot add an index to a table, so for the local state move its directory (HELMSTEP_STATE_DIR) aside and run helmstep audit reconcile -A to copy the cluster\'s revisions into a new log';
 
 /** A table of that name exists with keys or indexes the audit store cannot use. */
 export class AuditTableMismatch extends HelmstepError {
@@ -20,15 +27,35 @@ export class AuditTableMismatch extends HelmstepError {
   readonly reason = 'AuditTableMismatch';
   constructor(
     readonly table: string,
-    detail: string,
-    options?: { cause?: unknown },
+    readonly detail: string,
+    options?: { cause?: unknown; todo?: string },
   ) {
-    super(`table ${table} exists but is not an audit table (${detail}); choose another table name or delete that table`, options);
+    super(
+      options?.todo === undefined
+        ? `table ${table} exists but is not an audit table (${detail}); ${NOT_AUDIT}`
+        : `table ${table} is not the audit table this helmstep reads (${detail}); ${options.todo}`,
+      options,
+    );
   }
+}
+
+/** The mismatch of a table whose only problem is the missing byRevision index (an earlier helmstep's table). */
+export function missingRevisionIndex(table: string, options?: { cause?: unknown }): AuditTableMismatch {
+  return new AuditTableMismatch(table, `no index ${KEYS.byRevision.indexName}`, { ...options, todo: ADD_REVISION_INDEX });
 }
 
 function keyShape(keys: readonly { AttributeName?: string | undefined; KeyType?: string | undefined }[] | undefined): string {
   return (keys ?? []).map((k) => `${k.AttributeName ?? ''}:${k.KeyType ?? ''}`).join(',');
+}
+
+type IndexKeys = { readonly indexName: string; readonly partitionKey: string; readonly sortKey: string };
+
+function indexProblem(t: TableDescription, index: IndexKeys): { gsi?: GlobalSecondaryIndexDescription; problem?: string } {
+  const gsi = t.GlobalSecondaryIndexes?.find((g) => g.IndexName === index.indexName);
+  const want = `${index.partitionKey}:HASH,${index.sortKey}:RANGE`;
+  if (!gsi) return { problem: `no index ${index.indexName}` };
+  if (keyShape(gsi.KeySchema) !== want) return { problem: `index ${index.indexName} keys ${keyShape(gsi.KeySchema)}, want ${want}` };
+  return { gsi };
 }
 
 /** Problems of an existing table against the audit design (empty when it fits). */
@@ -37,41 +64,62 @@ export function auditTableProblems(t: TableDescription): string[] {
   const want = `${KEYS.partitionKey}:HASH,${KEYS.sortKey}:RANGE`;
   if (keyShape(t.KeySchema) !== want) problems.push(`key schema ${keyShape(t.KeySchema)}, want ${want}`);
   for (const index of [KEYS.byActor, KEYS.byTime]) {
-    const gsi = t.GlobalSecondaryIndexes?.find((g) => g.IndexName === index.indexName);
-    const wantIndex = `${index.partitionKey}:HASH,${index.sortKey}:RANGE`;
-    if (!gsi) problems.push(`no index ${index.indexName}`);
-    else if (keyShape(gsi.KeySchema) !== wantIndex) problems.push(`index ${index.indexName} keys ${keyShape(gsi.KeySchema)}, want ${wantIndex}`);
-    else if (gsi.Projection?.ProjectionType !== 'ALL') problems.push(`index ${index.indexName} does not project ALL attributes`);
+    const { gsi, problem } = indexProblem(t, index);
+    if (problem) problems.push(problem);
+    else if (gsi?.Projection?.ProjectionType !== 'ALL') problems.push(`index ${index.indexName} does not project ALL attributes`);
+  }
+  const rev = KEYS.byRevision;
+  const { gsi, problem } = indexProblem(t, rev);
+  if (problem) problems.push(problem);
+  else {
+    // ALL works too (a listing then reads bodies again); anything narrower would drop summary fields.
+    const p = gsi?.Projection;
+    const missing = p?.ProjectionType === 'ALL' ? [] : rev.nonKeyAttributes.filter((a) => p?.ProjectionType !== 'INCLUDE' || !p.NonKeyAttributes?.includes(a));
+    if (missing.length > 0) problems.push(`index ${rev.indexName} does not project ${missing.join(', ')}`);
+    const type = t.AttributeDefinitions?.find((d) => d.AttributeName === rev.sortKey)?.AttributeType;
+    if (type !== 'N') problems.push(`attribute ${rev.sortKey} is of type ${type ?? '?'}, want N (revision numbers)`);
   }
   return problems;
 }
 
+/** The mismatch error for a table's problems; the missing byRevision index alone gets its own what-to-do. */
+export function tableMismatch(name: string, problems: readonly string[]): AuditTableMismatch {
+  if (problems.length === 1 && problems[0] === `no index ${KEYS.byRevision.indexName}`) return missingRevisionIndex(name);
+  return new AuditTableMismatch(name, problems.join('; '));
+}
+
 /**
- * Creates the table (on-demand, string keys pk/sk, GSIs byActor and byTime projecting ALL) and
- * waits until it is ACTIVE. A table that already exists is accepted when it has that shape.
+ * Creates the table (on-demand, string keys pk/sk; GSIs byActor and byTime projecting ALL,
+ * byRevision projecting the revision summary) and waits until it is ACTIVE. A table that already
+ * exists is accepted when it has that shape.
  */
 export async function createAuditTable(client: DynamoDBClient, name: string): Promise<void> {
-  const index = (i: { indexName: string; partitionKey: string; sortKey: string }) => ({
-    IndexName: i.indexName,
-    KeySchema: [
-      { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
+  const keys = (i: IndexKeys) => [
+    { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+  ];
+  const all = (i: IndexKeys) => ({ IndexName: i.indexName, KeySchema: keys(i), Projection: { ProjectionType: 'ALL' as const } });
+  const rev = KEYS.byRevision;
   try {
     await client.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [KEYS.partitionKey, KEYS.sortKey, KEYS.byActor.partitionKey, KEYS.byTime.partitionKey, KEYS.byTime.sortKey].map(
-          (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
-        ),
+        AttributeDefinitions: [
+          ...[KEYS.partitionKey, KEYS.sortKey, KEYS.byActor.partitionKey, KEYS.byTime.partitionKey, KEYS.byTime.sortKey].map(
+            (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
+          ),
+          { AttributeName: rev.sortKey, AttributeType: 'N' },
+        ],
         KeySchema: [
           { AttributeName: KEYS.partitionKey, KeyType: 'HASH' },
           { AttributeName: KEYS.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [index(KEYS.byActor), index(KEYS.byTime)],
+        GlobalSecondaryIndexes: [
+          all(KEYS.byActor),
+          all(KEYS.byTime),
+          { IndexName: rev.indexName, KeySchema: keys(rev), Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...rev.nonKeyAttributes] } },
+        ],
       }),
     );
   } catch (e) {
@@ -80,5 +128,5 @@ export async function createAuditTable(client: DynamoDBClient, name: string): Pr
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: name });
   const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
   const problems = Table ? auditTableProblems(Table) : ['DescribeTable returned nothing'];
-  if (problems.length > 0) throw new AuditTableMismatch(name, problems.join('; '));
+  if (problems.length > 0) throw tableMismatch(name, problems);
 }

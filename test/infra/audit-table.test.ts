@@ -31,7 +31,7 @@ describe('AuditTable in the helmstep stack', () => {
     });
   });
 
-  it('has the auditor indexes byActor (actorKey, timeKey) and byTime (dayKey, timeKey), projecting everything', () => {
+  it('has the auditor indexes byActor (actorKey, timeKey) and byTime (dayKey, timeKey), projecting everything, and byRevision', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [
         {
@@ -50,8 +50,33 @@ describe('AuditTable in the helmstep stack', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        {
+          IndexName: 'byRevision',
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'revision', KeyType: 'RANGE' },
+          ],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: [
+              'status', 'digest', 'size', 'labels', 'chart', 'chartVersion', 'appVersion', 'description', 'lastDeployed', 'recordedAt', 'storage', 'objectKey',
+            ],
+          },
+        },
       ],
     });
+  });
+
+  it('lists revisions from the sparse index byRevision: keyed on pk and the number revision, projecting the summary but never the body', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([{ AttributeName: 'revision', AttributeType: 'N' }]),
+    });
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as {
+      Properties: { GlobalSecondaryIndexes: { IndexName: string; Projection: { NonKeyAttributes?: string[] } }[] };
+    };
+    const byRevision = table.Properties.GlobalSecondaryIndexes.find((g) => g.IndexName === 'byRevision')!;
+    expect(byRevision.Projection.NonKeyAttributes).toEqual([...AUDIT_TABLE_SCHEMA.byRevision.nonKeyAttributes]);
+    expect(byRevision.Projection.NonKeyAttributes).not.toContain('record');
   });
 
   it('keeps 35 days of point-in-time recovery', () => {

@@ -13,6 +13,7 @@ describe('audit keys', () => {
     expect(KEYS.revisionDigits).toBe(AUDIT_TABLE_SCHEMA.revisionDigits);
     expect(KEYS.byActor).toEqual(AUDIT_TABLE_SCHEMA.byActor);
     expect(KEYS.byTime).toEqual(AUDIT_TABLE_SCHEMA.byTime);
+    expect(KEYS.byRevision).toEqual(AUDIT_TABLE_SCHEMA.byRevision);
   });
 
   it('sort events by seq and revisions by number as strings', () => {
