@@ -131,6 +131,11 @@ export async function run(argv: readonly string[], deps: RunDeps): Promise<numbe
     await dispatch(cmd, ref, ctx);
     return EXIT_OK;
   } catch (err) {
+    // A flag combination only the command can judge (--gate-file with gate flags, --engine=direct with a gate): still a usage error.
+    if (err instanceof UsageError) {
+      deps.err.write(usageErrorText(err));
+      return EXIT_USAGE;
+    }
     deps.err.write(`Error: ${errorMessage(err, cmd.kind)}\n`);
     if (deps.env.HELMSTEP_DEBUG && err instanceof Error && err.stack) deps.err.write(`${err.stack}\n`);
     return EXIT_ERROR;
