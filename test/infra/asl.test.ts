@@ -134,8 +134,8 @@ describe('the two machines together', () => {
 
   it('have a handler file for every core and no handler file without a state', async () => {
     const { readdirSync } = await import('node:fs');
-    // Handlers that are not Task states: the scheduled reconciler and the auditor HTTP API.
-    const services = new Set(['reconcile.ts', 'audit-query.ts']);
+    // Handlers that are not Task states: the scheduled reconciler, the auditor HTTP API and the triggers.
+    const services = new Set(['reconcile.ts', 'audit-query.ts', 'webhook-github.ts', 'webhook-generic.ts', 'alarm-eventbridge.ts', 'alertmanager.ts']);
     const files = readdirSync(functionsDir).filter((f) => f.endsWith('.ts') && !services.has(f));
     expect(files.sort()).toEqual(Object.keys(STEPS).map((n) => `${kebab(n)}.ts`).sort());
   });

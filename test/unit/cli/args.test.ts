@@ -38,6 +38,9 @@ const CHART_DEFAULTS = {
   labels: {},
   dryRun: 'none',
   output: 'table',
+  source: { insecureSkipTlsVerify: false, plainHttp: false },
+  gate: { prometheus: [], alarms: [], tests: false, rollbackOnFailure: true },
+  engine: 'statemachine',
 } as const;
 const ROLLBACK_DEFAULTS = {
   dryRun: 'none',
@@ -47,6 +50,7 @@ const ROLLBACK_DEFAULTS = {
   timeoutMs: 300_000,
   cleanupOnFail: false,
   historyMax: 10,
+  engine: 'statemachine',
 } as const;
 const install = (extra: object = {}) => ({ kind: 'install', release: 'web', ...CHART_DEFAULTS, ...extra });
 const upgrade = (extra: object = {}) => ({ kind: 'upgrade', release: 'web', install: false, ...CHART_DEFAULTS, ...extra });
@@ -90,6 +94,30 @@ describe('parseCommandLine: install and upgrade', () => {
     ['upgrade web ./chart', upgrade()],
     ['upgrade -i web ./chart', upgrade({ install: true })],
     ['-n shop upgrade --install web ./chart', upgrade({ install: true, namespace: 'shop' })],
+    // the health gate's flags, kept as given (src/gate turns them into a spec)
+    [
+      "upgrade web ./chart --gate-prometheus err=sum(rate(e[1m]))<0.01 --gate-prometheus p99<0.5 --gate-prometheus-url http://prom:9090 --gate-alarm api-5xx --gate-tests --bake 5m --gate-interval 15s --gate-failure-limit 2 --no-rollback-on-gate-failure",
+      upgrade({
+        gate: {
+          prometheus: ['err=sum(rate(e[1m]))<0.01', 'p99<0.5'],
+          prometheusUrl: 'http://prom:9090',
+          alarms: ['api-5xx'],
+          tests: true,
+          bakeSeconds: 300,
+          intervalSeconds: 15,
+          failureLimit: 2,
+          rollbackOnFailure: false,
+        },
+      }),
+    ],
+    ['upgrade web ./chart --gate-file gate.yaml', upgrade({ gate: { ...CHART_DEFAULTS.gate, file: 'gate.yaml' } })],
+    // where the chart comes from, as helm's flags
+    [
+      'install web mychart --repo https://charts.example.com --version 1.2.3 --ca-file ca.pem --username u --password p',
+      install({ chart: 'mychart', version: '1.2.3', source: { repo: 'https://charts.example.com', caFile: 'ca.pem', insecureSkipTlsVerify: false, plainHttp: false, username: 'u', password: 'p' } }),
+    ],
+    ['install web oci://localhost:5000/charts/web --plain-http', install({ chart: 'oci://localhost:5000/charts/web', source: { insecureSkipTlsVerify: false, plainHttp: true } })],
+    ['upgrade web ./chart --engine direct', upgrade({ engine: 'direct' })],
     // -f and --set/--set-string keep their order; -f splits on commas as helm's StringSlice, --set does not
     [
       'upgrade web ./chart -f a.yaml --set x=1 --set-string y=2 -f b.yaml,c.yaml --set x=3,z=4 --values=d.yaml',
@@ -163,8 +191,9 @@ describe('parseCommandLine: rollback, test, unlock', () => {
     ['rollback web -- 3', { kind: 'rollback', release: 'web', revision: 3, ...ROLLBACK_DEFAULTS }],
     [
       'rollback web 2 --dry-run --force --wait --wait-for-jobs --timeout 90s --cleanup-on-fail --history-max 4 -n shop',
-      { kind: 'rollback', release: 'web', revision: 2, namespace: 'shop', dryRun: 'client', force: true, wait: 'watcher', waitForJobs: true, timeoutMs: 90_000, cleanupOnFail: true, historyMax: 4 },
+      { kind: 'rollback', release: 'web', revision: 2, namespace: 'shop', dryRun: 'client', force: true, wait: 'watcher', waitForJobs: true, timeoutMs: 90_000, cleanupOnFail: true, historyMax: 4, engine: 'statemachine' },
     ],
+    ['rollback web --engine=direct', { kind: 'rollback', release: 'web', ...ROLLBACK_DEFAULTS, engine: 'direct' }],
     ['test web', { kind: 'test', release: 'web', timeoutMs: 300_000, logs: false }],
     ['test web --logs --timeout 2m', { kind: 'test', release: 'web', timeoutMs: 120_000, logs: true }],
     ['unlock web', { kind: 'unlock', release: 'web', force: false }],
@@ -210,6 +239,9 @@ describe('parseCommandLine: usage errors', () => {
     ['rollback web 1 2', '"helmstep rollback" requires 1 to 2 arguments, got 3', 'rollback'],
     ['test', '"helmstep test" requires 1 argument, got 0', 'test'],
     ['unlock web other', '"helmstep unlock" requires 1 argument, got 2', 'unlock'],
+    // how it runs, and the gate's durations
+    ['upgrade web ./chart --engine=lambda', 'invalid argument "lambda" for "--engine" flag: must be statemachine or direct', 'upgrade'],
+    ['upgrade web ./chart --bake 5', 'invalid argument "5" for "--bake" flag: time: missing unit in duration "5"', 'upgrade'],
     // unknown flags, per command, worded as pflag
     ['history web --bogus', 'unknown flag: --bogus', 'history'],
     ['history web --bogus=1', 'unknown flag: --bogus', 'history'],
