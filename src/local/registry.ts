@@ -41,7 +41,7 @@ function runGo(args: readonly string[]): Promise<void> {
 /**
  * The path of the registry binary, built on first use into
  * `~/.cache/helmstep/registry/<version>-<key>/` (the key hashes go.mod and go.sum, so a pin
- * change rebuilds). Cold, with empty Go caches, about 3 minutes on 2 cores; later calls return at once.
+ * change rebuilds). Cold, with empty Go caches, 3 to 7 minutes on 2 cores; later calls return at once.
  */
 export async function ensureRegistryBinary(): Promise<string> {
   const key = contentKey([join(moduleDir, 'go.mod'), join(moduleDir, 'go.sum')], [process.arch, 'cgo=0']);
