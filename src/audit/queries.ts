@@ -359,9 +359,12 @@ export class AuditQueries {
   }
 
   /**
-   * Runs a query until `limit` items or the end. Without a filter, each request asks for exactly
-   * what is missing, so DynamoDB's LastEvaluatedKey is the resume point; with one, requests read
-   * ahead and a page cut short resumes after its last item (whose key attributes are the key).
+   * Runs a query until `limit` items or the end. Each request asks for one item more than is
+   * missing (with a filter, more still): when that item comes, the page is cut before it and
+   * resumes after its last item (whose key attributes are the key); when it does not, the query is
+   * over, and a page that ends with the data says so without a request that finds nothing (DynamoDB
+   * returns a LastEvaluatedKey whenever Limit is reached, even at the end). Otherwise DynamoDB's
+   * LastEvaluatedKey (its 1 MB page was full) is the resume point.
    */
   private async collect(input: QueryCommandInput, keyNames: readonly string[], limit: number, start: Item | undefined, filtered: boolean): Promise<Collected> {
     const items: Item[] = [];
@@ -371,7 +374,7 @@ export class AuditQueries {
       const out = await this.client.send(
         new QueryCommand({
           ...input,
-          Limit: filtered ? Math.max(remaining, FILTERED_READ) : remaining,
+          Limit: filtered ? Math.max(remaining + 1, FILTERED_READ) : remaining + 1,
           ...(from ? { ExclusiveStartKey: from } : {}),
         }),
       );
