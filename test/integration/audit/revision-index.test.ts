@@ -3,14 +3,7 @@
  * ~16 KB records are one Query of their summaries, where the base table's 1 MB pages (counted
  * before projection) take many. Counted on the wire: requests and response bytes.
  */
-import type {
-  DynamoDBClient} from '@aws-sdk/client-dynamodb';
-import {
-  CreateTableCommand,
-  QueryCommand,
-  waitUntilTableExists,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, QueryCommand, waitUntilTableExists, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuditQueries, AuditStore, AuditTableMismatch, InvalidCursor, createAuditTable, canonicalJson, sha256Hex } from '../../../src/audit/index.ts';
