@@ -105,9 +105,17 @@ function hasGate(c: ChartOptions): boolean {
   return g.prometheus.length > 0 || g.alarms.length > 0 || g.tests || g.bakeSeconds !== undefined || g.file !== undefined;
 }
 
-function hasSource(c: ChartOptions): boolean {
+/** The chart source flags as the engine's request fields (the same names the state machine's request has). */
+function sourceFields(c: ChartOptions) {
   const s = c.source;
-  return s.repo !== undefined || s.caFile !== undefined || s.insecureSkipTlsVerify || s.plainHttp || s.username !== undefined;
+  return {
+    ...(s.repo ? { repo: s.repo } : {}),
+    ...(s.caFile ? { caFile: s.caFile } : {}),
+    ...(s.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+    ...(s.plainHttp ? { plainHttp: true } : {}),
+    ...(s.username ? { username: s.username } : {}),
+    ...(s.password ? { password: s.password } : {}),
+  };
 }
 
 function orchestratedContext(ctx: ActionContext, deps: EngineDeps) {
@@ -135,7 +143,7 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
     case 'install':
     case 'upgrade': {
       if (cmd.dryRun !== 'none') {
-        const rendered = await renderRelease({ ref, chart: cmd.chart, values: values(cmd), ...(cmd.version ? { version: cmd.version } : {}), helm: deps.helm, ...(deps.kubeconfig ? { kubeconfig: deps.kubeconfig } : {}) });
+        const rendered = await renderRelease({ ref, chart: cmd.chart, ...sourceFields(cmd), values: values(cmd), ...(cmd.version ? { version: cmd.version } : {}), helm: deps.helm, ...(deps.kubeconfig ? { kubeconfig: deps.kubeconfig } : {}) });
         const rel: Release = {
           name: ref.name,
           info: { description: 'Dry run complete', status: 'pending-upgrade', ...(rendered.notes ? { notes: rendered.notes } : {}) },
@@ -162,13 +170,12 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
         printRelease(ctx.out, rel, cmd.output, heading(rel));
         return 0;
       }
-      if (hasGate(cmd) || hasSource(cmd)) {
-        throw new UsageError('the health gate and chart repository flags need the state machine: leave out --engine=direct', cmd.kind);
-      }
+      if (hasGate(cmd)) throw new UsageError('the health gate flags need the state machine: leave out --engine=direct', cmd.kind);
       const done = await runDeploy(deps, {
         request: {
           ...ref,
           chart: cmd.chart,
+          ...sourceFields(cmd),
           values: values(cmd),
           ...(cmd.version ? { chartVersion: cmd.version } : {}),
           mode: cmd.kind,

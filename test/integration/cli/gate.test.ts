@@ -150,7 +150,7 @@ describe('helmstep upgrade refuses bad gate input before writing anything', () =
     ],
     ['--gate-file and --gate-tests together', () => ['--gate-file', gateFile('tests.yaml', 'tests: true\n'), '--gate-tests'], 2, /^Error: give --gate-file or the gate flags \(--gate-prometheus, --gate-alarm, --gate-tests, --bake\), not both$/],
     ['a gate file that does not exist', () => ['--gate-file', join(dir, 'missing.yaml')], 2, /^Error: cannot read the gate file .*missing\.yaml: ENOENT/],
-    ['--engine=direct with a gate flag', () => ['--engine=direct', '--gate-tests'], 2, /^Error: the health gate and chart repository flags need the state machine: leave out --engine=direct$/],
+    ['--engine=direct with a gate flag', () => ['--engine=direct', '--gate-tests'], 2, /^Error: the health gate flags need the state machine: leave out --engine=direct$/],
   ];
 
   it.each(cases)('%s: one clear Error, its exit code, no new Secret', async (_what, args, code, error) => {
