@@ -16,6 +16,7 @@ declare module 'vitest' {
 
 let plane: ControlPlane | undefined;
 let dir: string | undefined;
+let tools: Promise<unknown> | undefined;
 
 /**
  * Starts one real control plane for the whole integration run (built and cached on first use)
@@ -31,6 +32,15 @@ export async function setup(project: TestProject): Promise<void> {
     plane = await startControlPlane({ dir });
     kubeconfig = plane.kubeconfig;
   }
+  // The health gate's Prometheus and promtool and the chart tests' OCI registry are built (first
+  // run only) while the first test files run: most of their time waits on the control plane, so
+  // the compiler gets the idle cores. A test that needs a tool sooner waits for this build's lock.
+  tools = (async () => {
+    const [{ ensurePrometheusBinary, ensurePromtool }, { ensureRegistryBinary }] = await Promise.all([import('../../src/local/prometheus.ts'), import('../../src/local/registry.ts')]);
+    await ensurePrometheusBinary();
+    await ensurePromtool();
+    await ensureRegistryBinary();
+  })().catch((err: unknown) => process.stderr.write(`helmstep: background tool build failed (the tests that need it will build it again): ${String(err)}\n`));
   project.provide('kubeconfig', kubeconfig);
   project.provide('helm4', helm4.helm);
   project.provide('helm3', helm3.helm);
@@ -38,6 +48,7 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
+  await tools;
   await plane?.stop();
   if (dir && !process.env.HELMSTEP_KEEP_CLUSTER_DIR) rmSync(dir, { recursive: true, force: true });
 }
