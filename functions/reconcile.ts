@@ -10,9 +10,8 @@
  *   HELMSTEP_HISTORY_MAX     the history max releases are deployed with (default 10; 0 = unlimited)
  *   HELMSTEP_RECONCILE_NAMESPACE  one namespace instead of all
  *
- * Record bodies over 350 KB go to an ObjectStore (src/audit/objects.ts). TODO(S3): an ObjectStore
- * over HELMSTEP_AUDIT_BUCKET (PutObject with If-None-Match, GetObject); until it exists such a
- * revision is refused with AuditRecordTooLarge, naming it, and the others are still copied.
+ * Record bodies over 350 KB go to S3 (src/audit/s3.ts, HELMSTEP_AUDIT_BUCKET); without a bucket
+ * such a revision is refused with AuditRecordTooLarge, naming it, and the others are still copied.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -20,6 +19,7 @@ import middy from '@middy/core';
 
 import { AuditQueries } from '../src/audit/queries.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport, type ReconcileScope } from '../src/audit/reconcile.ts';
+import { objectStoreFromEnv } from '../src/audit/s3.ts';
 import { AuditStore } from '../src/audit/store.ts';
 import { kubeconfigFromEnv } from '../src/orchestration/env.ts';
 import { connect } from '../src/store/kube.ts';
@@ -42,10 +42,11 @@ export async function reconcileFromEnv(env: Env = process.env): Promise<Reconcil
   const table = required(env, 'HELMSTEP_AUDIT_TABLE');
   const client = new DynamoDBClient({});
   const max = Number(env.HELMSTEP_HISTORY_MAX ?? '');
+  const objects = await objectStoreFromEnv(env);
   return {
     deps: {
       store: connect({ kubeconfig }).store,
-      audit: new AuditStore({ client, tableName: table }),
+      audit: new AuditStore({ client, tableName: table, ...(objects ? { objects } : {}) }),
       queries: new AuditQueries({ client, tableName: table }),
       cluster: required(env, 'HELMSTEP_CLUSTER_NAME'),
       ...(Number.isInteger(max) && max >= 0 && env.HELMSTEP_HISTORY_MAX ? { historyMax: max } : {}),

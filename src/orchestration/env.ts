@@ -3,6 +3,9 @@
  *
  *   HELMSTEP_CLUSTER_NAME       the cluster these functions deploy to (required)
  *   HELMSTEP_LEASE_TABLE        the DynamoDB lease table (required)
+ *   HELMSTEP_AUDIT_TABLE        the audit log's table (required: every transition is logged)
+ *   HELMSTEP_AUDIT_BUCKET       S3 bucket for record bodies over the item limit (and
+ *   HELMSTEP_AUDIT_PREFIX       a key prefix in it); without it such a record is not copied
  *   HELMSTEP_HELM               the helm binary (default /opt/helm/helm, from the kubectl layer)
  *   KUBECONFIG                  a kubeconfig file for the cluster (see ClusterAccess below)
  *   HELMSTEP_LEASE_TTL_SECONDS  lease lifetime without renewal (default 900)
@@ -20,6 +23,9 @@ import { gatePoller } from '../gate/index.ts';
 import { openKubeClient } from '../kube/client.ts';
 import { connect } from '../store/kube.ts';
 import { DEFAULT_LEASE_TTL_MS, type LogFactory, type OrchestrationDeps } from './deps.ts';
+import { objectStoreFromEnv } from '../audit/s3.ts';
+import { AuditStore } from '../audit/store.ts';
+import { auditRecorder } from './audit.ts';
 import { DynamoLeaseStore } from './lease.ts';
 import { powertoolsMetrics } from './metrics.ts';
 
@@ -66,6 +72,10 @@ function required(name: string): string {
 export async function depsFromEnv(access: ClusterAccess = kubeconfigFromEnv): Promise<OrchestrationDeps> {
   const kubeconfig = await access.kubeconfigPath();
   const cluster = connect({ kubeconfig });
+  const dynamo = new DynamoDBClient({});
+  const clusterName = required('HELMSTEP_CLUSTER_NAME');
+  const objects = await objectStoreFromEnv(process.env);
+  const audit = new AuditStore({ client: dynamo, tableName: required('HELMSTEP_AUDIT_TABLE'), ...(objects ? { objects } : {}) });
   const ttlSeconds = Number(process.env.HELMSTEP_LEASE_TTL_SECONDS ?? '');
   const pollSeconds = Number(process.env.HELMSTEP_POLL_SECONDS ?? '');
   return {
@@ -76,12 +86,13 @@ export async function depsFromEnv(access: ClusterAccess = kubeconfigFromEnv): Pr
       kubeconfig,
       now: () => new Date(),
     },
-    lease: new DynamoLeaseStore(new DynamoDBClient({}), required('HELMSTEP_LEASE_TABLE')),
+    lease: new DynamoLeaseStore(dynamo, required('HELMSTEP_LEASE_TABLE')),
     leaseTtlMs: ttlSeconds > 0 ? ttlSeconds * 1000 : DEFAULT_LEASE_TTL_MS,
-    cluster: required('HELMSTEP_CLUSTER_NAME'),
+    cluster: clusterName,
     log: powertoolsLog(),
     pollSeconds: pollSeconds > 0 ? pollSeconds : 5,
     gate: gatePoller({ cloudwatch: new CloudWatchClient({}) }),
     metrics: powertoolsMetrics(),
+    audit: auditRecorder(audit, cluster.store, clusterName),
   };
 }
