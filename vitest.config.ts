@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// The AWS SDK's notice that its 2027 releases need Node 22 (see the README) would print in every worker.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // Two projects: `unit` is pure and fast; `integration` runs against the real parts
 // (control plane, helm binaries, dynalite) that test/harness/global-setup.ts starts once.
 export default defineConfig({
