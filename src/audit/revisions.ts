@@ -17,7 +17,7 @@ import { releasePk, revisionSk } from './keys.ts';
 /** Largest item that keeps its record inline: DynamoDB's 400 KB limit less room for growth. */
 export const INLINE_LIMIT_BYTES = 350 * 1024;
 
-const RevisionFieldsSchema = z.object({
+export const RevisionFieldsSchema = z.object({
   pk: z.string(),
   sk: z.string(),
   revision: z.number().int().nonnegative(),
@@ -39,6 +39,56 @@ const RevisionFieldsSchema = z.object({
   objectKey: z.string().optional(),
 });
 type RevisionFields = z.infer<typeof RevisionFieldsSchema>;
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const OPTIONAL_TEXT = ['chart', 'chartVersion', 'appVersion', 'description', 'lastDeployed'] as const;
+const count = (a: Item[string] | undefined): number | undefined => {
+  const n = a?.N === undefined ? Number.NaN : Number(a.N);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+};
+
+/**
+ * The fields of a well-formed revision item, read straight from its attribute values without
+ * zod: a listing decodes 1,000 items, which took 15–35 ms through fromItem and the schema, most
+ * of what a listing computes. Takes a subset of what RevisionFieldsSchema takes of
+ * fromItem(item), with the same output in the same key order (a unit property holds both);
+ * undefined means "ask the schema", which then names what is wrong.
+ */
+export function revisionFieldsFast(item: Item): RevisionFields | undefined {
+  const pk = item.pk?.S;
+  const sk = item.sk?.S;
+  const revision = count(item.revision);
+  const status = item.status?.S;
+  const digest = item.digest?.S;
+  const size = count(item.size);
+  const m = item.labels?.M;
+  const recordedAt = item.recordedAt?.S;
+  const storage = item.storage?.S;
+  if (pk === undefined || sk === undefined || revision === undefined || status === undefined || size === undefined || m === undefined) return undefined;
+  if (digest === undefined || !HEX64.test(digest) || recordedAt === undefined || (storage !== 'inline' && storage !== 'object')) return undefined;
+  const labels: Record<string, string> = {};
+  for (const k in m) {
+    const v = m[k]!.S;
+    if (v === undefined) return undefined;
+    labels[k] = v;
+  }
+  const f: Record<string, unknown> = { pk, sk, revision, status, digest, size, labels };
+  for (const k of OPTIONAL_TEXT) {
+    const a = item[k];
+    if (a === undefined) continue;
+    if (a.S === undefined) return undefined;
+    f[k] = a.S;
+  }
+  f.recordedAt = recordedAt;
+  f.storage = storage;
+  for (const k of ['record', 'objectKey'] as const) {
+    const a = item[k];
+    if (a === undefined) continue;
+    if (a.S === undefined) return undefined;
+    f[k] = a.S;
+  }
+  return f as RevisionFields;
+}
 
 /** A stored revision without its body: what a history listing shows. */
 export interface RevisionSummary {
@@ -116,11 +166,13 @@ function parseRef(pk: string): AuditRef | undefined {
 
 /** Parses a revision item; `body: false` for items read without their body (a listing's projection). */
 export function parseRevisionItem(item: Item, table: string, opts: { body: boolean } = { body: true }): ParsedRevisionItem {
-  const raw = fromItem(item);
   const key = { pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' };
-  const parsed = RevisionFieldsSchema.safeParse(raw);
-  if (!parsed.success) throw new AuditItemCorrupt(table, key, issueLines(parsed.error).join('; '), { cause: parsed.error });
-  const f: RevisionFields = parsed.data;
+  let f = revisionFieldsFast(item);
+  if (!f) {
+    const parsed = RevisionFieldsSchema.safeParse(fromItem(item));
+    if (!parsed.success) throw new AuditItemCorrupt(table, key, issueLines(parsed.error).join('; '), { cause: parsed.error });
+    f = parsed.data;
+  }
   const ref = parseRef(f.pk);
   if (!ref || f.sk !== revisionSk(f.revision)) throw new AuditItemCorrupt(table, key, 'its keys do not match its revision');
   if (f.storage === 'inline' ? opts.body && f.record === undefined : f.objectKey === undefined) {

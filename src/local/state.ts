@@ -14,10 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import lockfile from 'proper-lockfile';
 import { LocalDirObjectStore } from '../audit/objects.ts';
-import { createAuditTable } from '../audit/table.ts';
-import { createLeaseTable } from '../orchestration/lease.ts';
 import { HelmstepError } from '../release/errors.ts';
 
 export const TABLES = {
@@ -51,6 +48,8 @@ export interface LocalServices {
   readonly tables: typeof TABLES;
   readonly objects: LocalDirObjectStore;
   readonly dir: string;
+  /** Lists the tables and creates those missing (what an open does unless `ensureTables: false`). */
+  ensureTables(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +58,12 @@ export interface OpenOptions {
   readonly waitSeconds?: number;
   /** Called once when the lock is held by someone else and this call starts waiting. */
   readonly onWait?: (dir: string) => void;
+  /**
+   * False: leave out the ListTables (and any creation) of the open. For a process that only
+   * reads and would rather spend that round trip only when a read finds no table (a
+   * ResourceNotFoundException): then it calls ensureTables() and reads again.
+   */
+  readonly ensureTables?: boolean;
 }
 
 function client(endpoint: string | undefined): DynamoDBClient {
@@ -75,8 +80,8 @@ export async function openLocalServices(env: Env, opts: OpenOptions = {}): Promi
   const given = env.HELMSTEP_DYNAMODB_ENDPOINT;
   if (given) {
     const dynamo = client(given === 'aws' ? undefined : given);
-    await ensureTables(dynamo);
-    return { dynamo, endpoint: given, tables: TABLES, objects, dir, close: () => Promise.resolve(dynamo.destroy()) };
+    if (opts.ensureTables !== false) await ensureTables(dynamo);
+    return { dynamo, endpoint: given, tables: TABLES, objects, dir, ensureTables: () => ensureTables(dynamo), close: () => Promise.resolve(dynamo.destroy()) };
   }
   const release = await lock(dir, opts);
   try {
@@ -84,13 +89,14 @@ export async function openLocalServices(env: Env, opts: OpenOptions = {}): Promi
     const { startDynalite } = await import('./dynalite.ts');
     const db = await startDynalite({ path: join(dir, 'dynamodb') });
     const dynamo = client(db.endpoint);
-    await ensureTables(dynamo);
+    if (opts.ensureTables !== false) await ensureTables(dynamo);
     return {
       dynamo,
       endpoint: db.endpoint,
       tables: TABLES,
       objects,
       dir,
+      ensureTables: () => ensureTables(dynamo),
       close: async () => {
         dynamo.destroy();
         await db.close();
@@ -112,11 +118,21 @@ async function ensureTables(dynamo: DynamoDBClient): Promise<void> {
     for (const t of page.TableNames ?? []) have.add(t);
     start = page.LastEvaluatedTableName;
   } while (start);
+  if (have.has(TABLES.leases) && have.has(TABLES.audit)) return;
+  // Loaded only the first time: a run that finds its tables need not parse the code that makes them.
+  const [{ createLeaseTable }, { createAuditTable }] = await Promise.all([import('../orchestration/lease.ts'), import('../audit/table.ts')]);
   if (!have.has(TABLES.leases)) await createLeaseTable(dynamo, TABLES.leases);
   if (!have.has(TABLES.audit)) await createAuditTable(dynamo, TABLES.audit);
 }
 
+/** DynamoDB's (and dynalite's) answer to an operation on a table that does not exist. */
+export function isTableMissing(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ResourceNotFoundException';
+}
+
 async function lock(dir: string, opts: OpenOptions): Promise<() => Promise<void>> {
+  // Loaded only here: proper-lockfile's signal-exit installs a handler on every signal when loaded.
+  const { default: lockfile } = await import('proper-lockfile');
   const waitSeconds = opts.waitSeconds ?? 60;
   const started = Date.now();
   let told = false;

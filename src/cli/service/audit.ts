@@ -6,7 +6,8 @@
  * else the kube context's name, as the orchestration writes it.
  *
  * Start-up matters (auditors script it, the bench times it as a process): the DynamoDB client,
- * the local state and the reconciler load only once the command line is valid.
+ * the local state and the reconciler load only once the command line is valid, the writer (with
+ * helm's record codec) only for reconcile, and a query's open spends no round trip on the tables.
  *
  * Exit codes: 0 ok, 1 error (a failed verify, an unexplained deletion found by reconcile), 2 usage.
  */
@@ -263,27 +264,35 @@ interface Opened {
   readonly cluster: string;
   readonly namespace: string;
   readonly queries: AuditQueries;
-  readonly store: AuditStore;
+  /** The writer, loaded on first use: only reconcile writes (it brings helm's record codec). */
+  store(): Promise<AuditStore>;
+  /** Creates the local state's tables; a read that found none calls it and reads again. */
+  ensureTables(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function openLog(o: Common, deps: RunDeps): Promise<Opened> {
+/**
+ * Opens the log. `writes: false` (the queries) leaves out the open's ListTables round trip:
+ * withLog creates the tables only if a read finds none.
+ */
+async function openLog(o: Common, deps: RunDeps, writes: boolean): Promise<Opened> {
   const kc = kubeContext(o, deps.env);
   const cluster = clusterName(o.cluster ? { ...deps.env, HELMSTEP_CLUSTER_NAME: o.cluster } : deps.env, kc.context);
   const namespace = o.namespace ?? (deps.env.HELM_NAMESPACE || undefined) ?? kc.namespace ?? 'default';
-  const [{ openLocalServices }, { AuditQueries }, { AuditStore }] = await Promise.all([
-    import('../../local/state.ts'),
-    import('../../audit/queries.ts'),
-    import('../../audit/store.ts'),
-  ]);
-  const services = await openLocalServices(deps.env, { onWait: (dir) => deps.err.write(`waiting for another helmstep using the local state in ${dir}…\n`) });
+  const [{ openLocalServices }, { AuditQueries }] = await Promise.all([import('../../local/state.ts'), import('../../audit/queries.ts')]);
+  const services = await openLocalServices(deps.env, {
+    onWait: (dir) => deps.err.write(`waiting for another helmstep using the local state in ${dir}…\n`),
+    ensureTables: writes,
+  });
   const table = services.tables.audit;
+  let store: AuditStore | undefined;
   return {
     ref: (name) => ({ cluster, namespace, name }),
     cluster,
     namespace,
     queries: new AuditQueries({ client: services.dynamo, tableName: table }),
-    store: new AuditStore({ client: services.dynamo, tableName: table, objects: services.objects }),
+    store: async () => (store ??= new (await import('../../audit/store.ts')).AuditStore({ client: services.dynamo, tableName: table, objects: services.objects })),
+    ensureTables: () => services.ensureTables(),
     close: () => services.close(),
   };
 }
@@ -298,10 +307,17 @@ function releaseArg(name: string | undefined, sub: string): string {
   return name;
 }
 
-async function withLog<T>(o: Common, deps: RunDeps, fn: (log: Opened) => Promise<T>): Promise<T> {
-  const log = await openLog(o, deps);
+/** Runs `fn` on the opened log; a query (no `writes`) that finds no table creates the tables and runs again (a fresh state reads as empty). */
+async function withLog<T>(o: Common, deps: RunDeps, fn: (log: Opened) => Promise<T>, writes = false): Promise<T> {
+  const log = await openLog(o, deps, writes);
   try {
-    return await fn(log);
+    try {
+      return await fn(log);
+    } catch (e) {
+      if (writes || !(e instanceof Error) || e.name !== 'ResourceNotFoundException') throw e;
+      await log.ensureTables();
+      return await fn(log);
+    }
   } finally {
     await log.close();
   }
@@ -397,7 +413,7 @@ function build(deps: RunDeps, set: (a: Action) => void): Command {
           const { reconcile } = await import('../../audit/reconcile.ts');
           const namespace = o.namespace ?? (deps.env.HELM_NAMESPACE || undefined) ?? cluster.defaultNamespace;
           const report = await reconcile(
-            { store: cluster.store, audit: log.store, queries: log.queries, cluster: log.cluster, ...(o.historyMax !== undefined ? { historyMax: o.historyMax } : {}) },
+            { store: cluster.store, audit: await log.store(), queries: log.queries, cluster: log.cluster, ...(o.historyMax !== undefined ? { historyMax: o.historyMax } : {}) },
             name !== undefined ? { release: { namespace, name } } : o.allNamespaces ? {} : { namespace },
           );
           deps.out.write(formatReconcile(report, o.output));
@@ -409,7 +425,7 @@ function build(deps: RunDeps, set: (a: Action) => void): Command {
                 'They were deleted outside helm and helmstep: find out who did (the cluster\'s audit log); the audit log keeps their copies',
             );
           }
-        });
+        }, true);
       }),
     );
   return program;

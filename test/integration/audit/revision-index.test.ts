@@ -1,12 +1,21 @@
 /**
  * Revision listings read the sparse index byRevision, not the base table: 1,000 revisions with
  * ~16 KB records are one Query of their summaries, where the base table's 1 MB pages (counted
- * before projection) take many. Counted on the wire: requests and response bytes.
+ * before projection) take many. Counted on the wire: requests and response bytes. And the CLI's
+ * read path: one Query, no table listing or creation unless the state is fresh.
  */
-import { CreateTableCommand, QueryCommand, waitUntilTableExists, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { CreateTableCommand, DynamoDBClient, QueryCommand, waitUntilTableExists, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuditQueries, AuditStore, AuditTableMismatch, InvalidCursor, createAuditTable, canonicalJson, sha256Hex } from '../../../src/audit/index.ts';
+import { run } from '../../../src/cli/run.ts';
+import { startDynalite } from '../../../src/local/dynalite.ts';
 import { encodeRelease } from '../../../src/release/codec.ts';
 import { bigRelease, release } from '../../unit/audit/fixtures.ts';
 import { TABLE, startAuditDb, type AuditDb } from './dynamo.ts';
@@ -168,5 +177,66 @@ describe('an audit table from before the index', () => {
     const created = createAuditTable(t.client, OLD);
     await expect(created).rejects.toBeInstanceOf(AuditTableMismatch);
     await expect(created).rejects.toThrow(/\(no index byRevision\); add the index byRevision: .* helmstep audit reconcile -A/);
+  });
+});
+
+describe('helmstep audit history on the local state', () => {
+  async function cli(env: Record<string, string>, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const code = await run(['audit', ...argv], {
+      out: { write: (x: string) => (stdout += x) },
+      err: { write: (x: string) => (stderr += x) },
+      env,
+      open: () => {
+        throw new Error('the audit queries must not open the cluster');
+      },
+    });
+    return { code, stdout, stderr };
+  }
+
+  /** A pass-through in front of dynalite that records each request's operation (X-Amz-Target). */
+  async function recordingProxy(target: string): Promise<{ endpoint: string; ops: string[]; close(): Promise<void> }> {
+    const ops: string[] = [];
+    const to = new URL(target);
+    const proxy = createServer((req, res) => {
+      ops.push(String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, ''));
+      const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 500, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+    return { endpoint: `http://127.0.0.1:${port}`, ops, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
+  }
+
+  it('reads without listing or creating tables; a fresh state gets its tables on its first read, which finds nothing', async () => {
+    const db = await startDynalite();
+    const proxy = await recordingProxy(db.endpoint);
+    const dir = mkdtempSync(join(tmpdir(), 'helmstep-audit-fresh-'));
+    const env = { HELMSTEP_DYNAMODB_ENDPOINT: proxy.endpoint, HELMSTEP_STATE_DIR: dir, HELMSTEP_CLUSTER_NAME: 'prod-eu', HOME: dir };
+    const client = new DynamoDBClient({ endpoint: db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      const first = await cli(env, ['history', 'web', '-n', 'shop']);
+      expect(first.code).toBe(1);
+      expect(first.stderr).toMatch(/the audit log has no revisions of release "web" in namespace "shop" of cluster "prod-eu"/);
+      expect(proxy.ops[0]).toBe('Query');
+      expect(proxy.ops).toEqual(expect.arrayContaining(['ListTables', 'CreateTable']));
+      expect(proxy.ops.at(-1)).toBe('Query');
+
+      await new AuditStore({ client, tableName: 'helmstep-audit' }).putRevision(ref, release(1));
+      proxy.ops.length = 0;
+      const second = await cli(env, ['history', 'web', '-n', 'shop', '-o', 'json']);
+      expect(second.code).toBe(0);
+      expect((JSON.parse(second.stdout) as { revision: number }[]).map((r) => r.revision)).toEqual([1]);
+      expect(proxy.ops).toEqual(['Query']);
+    } finally {
+      client.destroy();
+      await proxy.close();
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
