@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -12,13 +12,17 @@ import { helmstepProcess } from '../cli/helmstep.ts';
 // The CLI as `npm run build` bundles it, run as a process: the same output as helm and as the
 // CLI under tsx, the same errors and exit codes.
 describe('the bundled helmstep executable', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'helmstep-bundle-'));
-  const cli = join(dir, 'cli', 'helmstep.mjs');
+  // Where `npm run build` puts it: two folders below the repository, as every module sits (paths
+  // built from import.meta.url, such as the state machines', and node_modules for dynalite resolve the same).
+  const dist = fileURLToPath(new URL('../../../dist/', import.meta.url));
+  mkdirSync(dist, { recursive: true });
+  const dir = mkdtempSync(join(dist, 'bundle-test-'));
+  const cli = join(dir, 'helmstep.mjs');
   const ns = useNamespace('bundle');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(async () => {
-    await buildCli(join(dir, 'cli'));
+    await buildCli(dir);
     await helmOk(4, ['install', 'web', webappChart, '-n', ns.name, '--set', 'message=one', '--set', 'backup.enabled=false']);
     await helmOk(4, ['upgrade', 'web', webappChart, '-n', ns.name, '--set', 'message=two', '--set', 'backup.enabled=false']);
   });
@@ -32,7 +36,7 @@ describe('the bundled helmstep executable', () => {
   }
 
   it('is an entry file and the chunks it loads, side by side', () => {
-    const files = readdirSync(join(dir, 'cli'));
+    const files = readdirSync(dir);
     expect(files).toContain('helmstep.mjs');
     expect(files.filter((f) => f.endsWith('.mjs')).length).toBeGreaterThan(1);
   });
