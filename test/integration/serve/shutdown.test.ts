@@ -75,6 +75,8 @@ describe('helmstep serve: graceful shutdown', () => {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
     const [, url] = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000, seen);
+    // The lines after "listening" come in writes of their own: wait for the last of them.
+    await waitForLine(child, /generated the alarm and audit routes' token/, 10_000, seen);
     expect(seen.text).toMatch(/DynamoDB at http:\/\/127\.0\.0\.1:\d+; other helmstep commands share it with: export HELMSTEP_DYNAMODB_ENDPOINT=/);
     expect(seen.text).toMatch(/generated the alarm and audit routes' token [0-9a-f]{64}/);
 
