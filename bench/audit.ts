@@ -5,6 +5,8 @@
  * reconciler; then, in interleaved rounds, `helm history NAME --max 1000 -o json` (helm 4) and
  * `helmstep audit history NAME --all-pages -o json` (the `npm run build` bundle) against a
  * dynalite holding the log (HELMSTEP_DYNAMODB_ENDPOINT). Goal: helmstep ≤ 0.1× helm's median.
+ * A reference row reads the same log from a local state on disk (no endpoint: the CLI starts
+ * dynalite on LevelDB in its own process, as a plain `helmstep audit` does).
  * Both must print 1,000 rows (asserted). Measures and prints; asserts only the row counts.
  *
  *   node --import tsx bench/audit.ts        # writes bench/results/audit.md and audit.json
@@ -22,6 +24,8 @@ import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { BatchWriteItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 
 import { buildCli } from '../scripts/build.ts';
 import { AuditQueries } from '../src/audit/queries.ts';
@@ -76,6 +80,23 @@ function timed(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Pr
   });
 }
 
+/** Copies every item of a table (Scan, BatchWriteItem) into the same-named table of another DynamoDB; returns the count. */
+async function copyTable(from: DynamoDBClient, to: DynamoDBClient, table: string): Promise<number> {
+  let n = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await from.send(new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    const items = page.Items ?? [];
+    for (let i = 0; i < items.length; i += 25) {
+      let pending: Record<string, WriteRequest[]> | undefined = { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) };
+      while (pending && Object.keys(pending).length > 0) pending = (await to.send(new BatchWriteItemCommand({ RequestItems: pending }))).UnprocessedItems;
+    }
+    n += items.length;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return n;
+}
+
 async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -124,24 +145,32 @@ export async function auditBench(opts: AuditBenchOptions): Promise<{ markdown: s
       { release: { namespace, name: 'web' } },
     );
     const reconcileMs = performance.now() - t0;
-    await services.close();
     const copied = report.releases[0]?.copied.length ?? 0;
     if (copied !== revisions) throw new Error(`the reconciler copied ${copied} revisions, expected ${revisions}`);
     log(`the reconciler copied ${copied} revisions into the audit log in ${(reconcileMs / 1000).toFixed(1)} s`);
+    // The same log in a local state on disk (no endpoint: the CLI opens dynalite in its own process).
+    const diskEnv = { ...env, HELMSTEP_STATE_DIR: join(workdir, 'disk') } as NodeJS.ProcessEnv;
+    delete diskEnv.HELMSTEP_DYNAMODB_ENDPOINT;
+    const disk = await openLocalServices(diskEnv);
+    const diskItems = await copyTable(services.dynamo, disk.dynamo, services.tables.audit);
+    await disk.close();
+    await services.close();
+    log(`copied the log's ${diskItems} items into a local state on disk`);
 
     const contenders = [
       { id: 'helm', label: `helm 4 history web --max ${revisions} -o json (cluster Secrets)`, cmd: opts.helm4, args: ['history', 'web', '-n', namespace, '--max', String(revisions), '-o', 'json', '--kubeconfig', opts.kubeconfig] },
       { id: 'helmstep-audit', label: 'helmstep audit history web --all-pages -o json (audit log)', cmd: process.execPath, args: [cli, 'audit', 'history', 'web', '-n', namespace, '--all-pages', '-o', 'json'] },
       { id: 'helmstep-audit-table', label: 'helmstep audit history web --all-pages (table)', cmd: process.execPath, args: [cli, 'audit', 'history', 'web', '-n', namespace, '--all-pages'] },
+      { id: 'helmstep-audit-disk', label: 'reference: the same, -o json, local state on disk (dynalite in the CLI process)', cmd: process.execPath, args: [cli, 'audit', 'history', 'web', '-n', namespace, '--all-pages', '-o', 'json'], env: diskEnv },
       { id: 'node', label: 'reference: node -e 0 (the floor of any node process)', cmd: process.execPath, args: ['-e', '0'] },
     ];
     const samples = new Map<string, number[]>(contenders.map((c) => [c.id, []]));
     const rowCounts = new Map<string, number>();
     for (let round = 0; round <= runs; round++) {
       for (const c of contenders) {
-        const done = await timed(c.cmd, c.args, env);
+        const done = await timed(c.cmd, c.args, c.env ?? env);
         if (round === 0) {
-          if (c.id === 'helm' || c.id === 'helmstep-audit') rowCounts.set(c.id, (JSON.parse(done.stdout) as unknown[]).length);
+          if (c.id === 'helm' || c.id === 'helmstep-audit' || c.id === 'helmstep-audit-disk') rowCounts.set(c.id, (JSON.parse(done.stdout) as unknown[]).length);
           if (c.id === 'helmstep-audit-table') rowCounts.set(c.id, done.stdout.trimEnd().split('\n').length - 1);
         } else samples.get(c.id)!.push(done.ms);
       }
@@ -180,7 +209,7 @@ export async function auditBench(opts: AuditBenchOptions): Promise<{ markdown: s
       ),
       '',
       `helmstep audit history / helm history: **${fmt(ratio, 3)}×** median (p90 ${fmt(result.ratioP90, 3)}×); goal ≤ ${AUDIT_GOAL}× — ${result.holds ? 'holds' : 'NOT met'}.`,
-      `(${runs} interleaved rounds after one warmup; the log is dynalite in memory on this machine, reached over HTTP; ` +
+      `(${runs} interleaved rounds after one warmup; the log is dynalite in memory on this machine, reached over HTTP (the disk row: a local state the CLI opens itself); ` +
         `writing ${revisions} Secrets took ${fmt(writeMs / 1000, 1)} s, the reconciler's copy of all of them ${fmt(reconcileMs / 1000, 1)} s; ` +
         `load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`,
       '',
