@@ -165,7 +165,7 @@ export function auditTableProblems(
  *
  * - A revision item holds its whole record (up to 350 KB), and DynamoDB counts a Query's 1 MB page
  *   on the items read, before projection: listing 1,000 revisions from the base table reads them
- *   all (~32 MB, 32 requests). The index holds the summaries only: one request of ~0.5 MB.
+ *   all (29 requests for 29 KB records). The index holds the summaries only: one request of ~0.5 MB.
  * - Only revision items have `revision` (events carry fromRevision/toRevision), so only they are
  *   in it; the write path is unchanged, and adding the index to a table that already holds
  *   revisions lets DynamoDB fill it from them. Reads are eventually consistent, which a listing

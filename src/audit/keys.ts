@@ -16,8 +16,8 @@
  * Revision listings read the sparse GSI `byRevision` (pk, `revision` as a number): only revision
  * items have a `revision` attribute (events have fromRevision/toRevision), so only they are in it,
  * and it projects the summary without the body. DynamoDB counts a Query's 1 MB page on the items
- * it reads, before any ProjectionExpression: on the base table 1,000 summaries of 30 KB records
- * are 32 requests over ~32 MB; on the index, one of ~0.5 MB. Keying it on attributes every
+ * it reads, before any ProjectionExpression: on the base table 1,000 summaries of 29 KB records
+ * are 29 requests over ~29 MB; on the index, one of 0.48 MB. Keying it on attributes every
  * revision item already has leaves the write path as it was, and an index added to a table that
  * already holds revisions is filled by DynamoDB from them (no rewrite of append-only items).
  * `revision` is therefore reserved to revision items: an item of another kind with a numeric

@@ -187,7 +187,8 @@ export class AuditQueries {
   /**
    * A release's recorded revisions in revision order, without their bodies (AuditStore.getRevision
    * reads one). Reads the index byRevision, which holds the summaries only: 1,000 of them are one
-   * request of ~0.5 MB where the base table, whose 1 MB page counts the bodies, took 32.
+   * request of ~0.5 MB where the base table, whose 1 MB page counts the bodies, takes a request
+   * per MB of records (29 for 29 KB each).
    *
    * Index reads are eventually consistent (a GSI offers nothing else): a revision written a moment
    * ago may be missing from the listing for a moment, never wrong in it, since revision items are
