@@ -125,11 +125,6 @@ async function ensureTables(dynamo: DynamoDBClient): Promise<void> {
   if (!have.has(TABLES.audit)) await createAuditTable(dynamo, TABLES.audit);
 }
 
-/** DynamoDB's (and dynalite's) answer to an operation on a table that does not exist. */
-export function isTableMissing(e: unknown): boolean {
-  return e instanceof Error && e.name === 'ResourceNotFoundException';
-}
-
 async function lock(dir: string, opts: OpenOptions): Promise<() => Promise<void>> {
   // Loaded only here: proper-lockfile's signal-exit installs a handler on every signal when loaded.
   const { default: lockfile } = await import('proper-lockfile');
