@@ -90,6 +90,18 @@ export interface ChartSourceOptions {
   readonly password?: string;
 }
 
+/** The chart source flags as request fields (the engine's and the state machine's requests name them alike). */
+export function chartSourceFields(s: ChartSourceOptions) {
+  return {
+    ...(s.repo ? { repo: s.repo } : {}),
+    ...(s.caFile ? { caFile: s.caFile } : {}),
+    ...(s.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+    ...(s.plainHttp ? { plainHttp: true } : {}),
+    ...(s.username ? { username: s.username } : {}),
+    ...(s.password ? { password: s.password } : {}),
+  };
+}
+
 /** The gate flags as given; src/gate turns them into a gate spec (or reads --gate-file). */
 export interface GateOptions {
   readonly prometheus: readonly string[];

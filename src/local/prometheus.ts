@@ -7,12 +7,12 @@
  * service-discovery plugin (`remove_all_sd`: static targets are all the tests need) and the web
  * UI's assets (the HTTP API is served without them), which shrinks it by about a third.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, contentKey, fillOnce, progress } from './cache.ts';
+import { answers200, freePort, startDaemon } from './daemon.ts';
 
 /** The release the module version in ./prometheus/go.mod stands for (v0.314.0 is 3.14.0). */
 export const PROMETHEUS_VERSION = 'v3.14.0';
@@ -109,18 +109,6 @@ export interface LocalPrometheus {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 /** prometheus.yml for one job of static targets. JSON is YAML, and needs no quoting rules. */
 export function prometheusConfig(targets: readonly string[], intervalSeconds: number, ruleFiles: readonly string[] = []): string {
   const interval = `${intervalSeconds}s`;
@@ -133,23 +121,6 @@ export function prometheusConfig(targets: readonly string[], intervalSeconds: nu
     null,
     2,
   )}\n`;
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return `--- last lines of ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')}`;
-  } catch {
-    return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -165,60 +136,14 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<LocalPro
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logFile = join(opts.dir, 'prometheus.log');
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      binary,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(opts.dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', fd, fd] },
-    );
-  } finally {
-    closeSync(fd);
-  }
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start prometheus (${binary})`);
-  let exited: string | undefined;
-  child.on('exit', (code, signal) => {
-    exited = `exited (${signal ?? `code ${code}`})`;
+  const { pid, stop } = await startDaemon({
+    name: 'prometheus',
+    binary,
+    args: [`--config.file=${config}`, `--storage.tsdb.path=${join(opts.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    logFile,
+    ready: () => answers200(`${url}/-/ready`),
+    readyWhat: `${url}/-/ready`,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 60_000,
   });
-  const onExit = () => {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  };
-  process.once('exit', onExit);
-  const stop = async () => {
-    process.removeListener('exit', onExit);
-    if (!alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 5000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  };
-
-  const timeout = opts.readyTimeoutMs ?? 60_000;
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`prometheus ${exited} before it was ready\n${tail(logFile)}`);
-    }
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
-      await res.body?.cancel();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`timed out after ${timeout / 1000} s waiting for prometheus at ${url}/-/ready\n${tail(logFile)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
   return { url, pid, logFile, stop };
 }

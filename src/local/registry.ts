@@ -7,13 +7,13 @@
  * prerequisites. Plain HTTP by default (helm's `--plain-http`); given a certificate it serves
  * HTTPS instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, contentKey, fillOnce, progress } from './cache.ts';
+import { answers200, freePort, startDaemon } from './daemon.ts';
 
 /** The distribution release pinned in ./registry/go.mod. */
 export const REGISTRY_VERSION = 'v3.1.2';
@@ -83,18 +83,6 @@ export interface LocalRegistry {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 /** config.yml: filesystem storage, deletes allowed, no tracing or health checks to feed. JSON is YAML. */
 export function registryConfig(o: { storage: string; addr: string; tls?: RegistryOptions['tls'] }): string {
   return `${JSON.stringify(
@@ -113,23 +101,6 @@ export function registryConfig(o: { storage: string; addr: string; tls?: Registr
   )}\n`;
 }
 
-function tail(file: string, lines = 15): string {
-  try {
-    return `--- last lines of ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')}`;
-  } catch {
-    return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Starts the registry on 127.0.0.1 (a free port) and resolves once `GET /v2/` answers 200.
  * stop() ends it by its PID (SIGTERM, then SIGKILL after 5 s); it is also killed when this
@@ -144,47 +115,18 @@ export async function startRegistry(opts: RegistryOptions): Promise<LocalRegistr
   const config = join(opts.dir, 'config.yml');
   writeFileSync(config, registryConfig({ storage: join(opts.dir, 'storage'), addr: host, ...(opts.tls ? { tls: opts.tls } : {}) }));
   const logFile = join(opts.dir, 'registry.log');
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
+  const { pid, stop } = await startDaemon({
+    name: 'the registry',
+    binary,
+    args: ['serve', config],
     // distribution turns OpenTelemetry tracing on by default, exporting to a collector that is not here.
-    child = spawn(binary, ['serve', config], { stdio: ['ignore', fd, fd], env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' } });
-  } finally {
-    closeSync(fd);
-  }
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start the registry (${binary})`);
-  let exited: string | undefined;
-  child.on('exit', (code, signal) => {
-    exited = `exited (${signal ?? `code ${code}`})`;
+    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' },
+    logFile,
+    ready: () => answers(`${url}/v2/`, opts.tls !== undefined),
+    readyWhat: `${url}/v2/`,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
+    pollMs: 100,
   });
-  const onExit = () => {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  };
-  process.once('exit', onExit);
-  const stop = async () => {
-    process.removeListener('exit', onExit);
-    if (!alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 5000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  };
-
-  const timeout = opts.readyTimeoutMs ?? 30_000;
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`the registry ${exited} before it was ready\n${tail(logFile)}`);
-    }
-    if (await answers(`${url}/v2/`, opts.tls !== undefined)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`timed out after ${timeout / 1000} s waiting for the registry at ${url}/v2/\n${tail(logFile)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return { host, url, pid, logFile, stop };
 }
 
@@ -201,11 +143,5 @@ async function answers(url: string, tls: boolean): Promise<boolean> {
       s.on('error', () => resolve(false));
     });
   }
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
+  return answers200(url);
 }

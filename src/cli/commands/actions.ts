@@ -16,7 +16,7 @@ import { planRollbackStep } from '../../engine/rollback.ts';
 import { describeRisk, type RollbackPlan } from '../../engine/rollback-plan.ts';
 import { localOwner, runDeploy, runRollback, runTest } from '../../engine/sequence.ts';
 import type { EngineDeps, ProgressEvent } from '../../engine/types.ts';
-import type { ActionCommand, ChartOptions, OutputFormat } from '../args.ts';
+import { chartSourceFields, type ActionCommand, type ChartOptions, type OutputFormat } from '../args.ts';
 import { goJson } from '../go-json.ts';
 import { goYaml } from '../go-yaml.ts';
 import { UsageError } from '../errors.ts';
@@ -105,19 +105,6 @@ function hasGate(c: ChartOptions): boolean {
   return g.prometheus.length > 0 || g.alarms.length > 0 || g.tests || g.bakeSeconds !== undefined || g.file !== undefined;
 }
 
-/** The chart source flags as the engine's request fields (the same names the state machine's request has). */
-function sourceFields(c: ChartOptions) {
-  const s = c.source;
-  return {
-    ...(s.repo ? { repo: s.repo } : {}),
-    ...(s.caFile ? { caFile: s.caFile } : {}),
-    ...(s.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
-    ...(s.plainHttp ? { plainHttp: true } : {}),
-    ...(s.username ? { username: s.username } : {}),
-    ...(s.password ? { password: s.password } : {}),
-  };
-}
-
 function orchestratedContext(ctx: ActionContext, deps: EngineDeps) {
   return {
     out: ctx.out,
@@ -143,7 +130,7 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
     case 'install':
     case 'upgrade': {
       if (cmd.dryRun !== 'none') {
-        const rendered = await renderRelease({ ref, chart: cmd.chart, ...sourceFields(cmd), values: values(cmd), ...(cmd.version ? { version: cmd.version } : {}), helm: deps.helm, ...(deps.kubeconfig ? { kubeconfig: deps.kubeconfig } : {}) });
+        const rendered = await renderRelease({ ref, chart: cmd.chart, ...chartSourceFields(cmd.source), values: values(cmd), ...(cmd.version ? { version: cmd.version } : {}), helm: deps.helm, ...(deps.kubeconfig ? { kubeconfig: deps.kubeconfig } : {}) });
         const rel: Release = {
           name: ref.name,
           info: { description: 'Dry run complete', status: 'pending-upgrade', ...(rendered.notes ? { notes: rendered.notes } : {}) },
@@ -175,7 +162,7 @@ export async function runAction(cmd: ActionCommand, ref: ReleaseRef, ctx: Action
         request: {
           ...ref,
           chart: cmd.chart,
-          ...sourceFields(cmd),
+          ...chartSourceFields(cmd.source),
           values: values(cmd),
           ...(cmd.version ? { chartVersion: cmd.version } : {}),
           mode: cmd.kind,

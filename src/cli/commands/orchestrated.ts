@@ -16,7 +16,7 @@ import { startLocal, type ExecutionResult, type LocalEvent } from '../../orchest
 import type { DeployRequestInput, RollbackRequestInput, Trigger } from '../../orchestration/request.ts';
 import { HelmstepError, type ReleaseRef } from '../../release/errors.ts';
 import type { ProgressEvent } from '../../engine/types.ts';
-import type { InstallCommand, RollbackCommand, UpgradeCommand } from '../args.ts';
+import { chartSourceFields, type InstallCommand, type RollbackCommand, type UpgradeCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import type { Writer } from './context.ts';
 
@@ -101,18 +101,12 @@ export function gateOf(cmd: InstallCommand | UpgradeCommand, env: Readonly<Recor
 const timeoutSeconds = (ms: number) => Math.min(86_400, Math.max(1, Math.ceil(ms / 1000)));
 
 export function deployRequest(cmd: InstallCommand | UpgradeCommand, ref: ReleaseRef, gate: GateSpec | undefined, trigger: Trigger): DeployRequestInput {
-  const s = cmd.source;
   return {
     namespace: ref.namespace,
     name: ref.name,
     chart: cmd.chart,
     ...(cmd.version ? { chartVersion: cmd.version } : {}),
-    ...(s.repo ? { repo: s.repo } : {}),
-    ...(s.caFile ? { caFile: s.caFile } : {}),
-    ...(s.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
-    ...(s.plainHttp ? { plainHttp: true } : {}),
-    ...(s.username ? { username: s.username } : {}),
-    ...(s.password ? { password: s.password } : {}),
+    ...chartSourceFields(cmd.source),
     values: { files: [...cmd.valueFiles], set: cmd.settings.map((x) => ({ ...x })) },
     mode: cmd.kind,
     installIfMissing: cmd.kind === 'upgrade' && cmd.install,
