@@ -17,21 +17,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 import { refuse } from '../triggers/answer.ts';
+import type { AuditHttpRequest, AuditHttpResponse } from '../audit/http.ts';
 import { header, type RawRequest } from '../triggers/http.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../triggers/verify.ts';
 import { failureResponse, silentServiceLog, type ServiceLog, type ServiceResponse, type TriggerService } from './service.ts';
 
-export interface AuditHttpRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query: Readonly<Record<string, string | undefined>>;
-}
-
-export interface AuditHttpResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
 
 export interface HttpRoutes {
   readonly service: TriggerService;
