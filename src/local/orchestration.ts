@@ -54,9 +54,17 @@ function lazyGate(): GatePoller {
 }
 
 export async function openLocalOrchestration(o: LocalOrchestrationOptions): Promise<LocalOrchestration> {
-  const kube = connect({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.kubeContext ? { context: o.kubeContext } : {}) });
+  // The local state opens (LevelDB's files, off the main thread) while the kubeconfig is read.
+  const opening = o.services ? Promise.resolve(o.services) : openLocalServices(o.env, o.open);
+  let kube: ReturnType<typeof connect>;
+  try {
+    kube = connect({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.kubeContext ? { context: o.kubeContext } : {}) });
+  } catch (err) {
+    if (!o.services) await opening.then((s) => s.close()).catch(() => undefined);
+    throw err;
+  }
   const cluster = clusterName(o.env, o.kubeContext ?? kube.kubeConfig.getCurrentContext());
-  const services = o.services ?? (await openLocalServices(o.env, o.open));
+  const services = await opening;
   const kubeconfig = o.kubeconfig ?? o.env.KUBECONFIG;
   const engine: EngineDeps = {
     store: kube.store,

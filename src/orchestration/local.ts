@@ -59,6 +59,11 @@ export interface LocalRunOptions {
   readonly onEvent?: (event: LocalEvent) => void;
   /** Aborting stops the execution after the state in flight. */
   readonly signal?: AbortSignal;
+  /**
+   * Validate the definition (default true). The CLI, one execution per process, skips it: the
+   * files are the repository's, validated by asl-validator in the tests and by every test execution.
+   */
+  readonly validate?: boolean;
 }
 
 export interface LocalExecution {
@@ -102,11 +107,11 @@ function asText(v: unknown): string {
  */
 const validated = new Map<string, StateMachine>();
 
-function validatedMachine(name: MachineName, def: object): StateMachine {
-  const key = `${name}\n${JSON.stringify(def)}`;
+function validatedMachine(name: MachineName, def: object, validate: boolean): StateMachine {
+  const key = `${name}\n${validate}\n${JSON.stringify(def)}`;
   let machine = validated.get(key);
   if (!machine) {
-    machine = new StateMachine(def as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    machine = new StateMachine(def as never, { validationOptions: validate ? { checkArn: true, checkPaths: true } : { noValidate: true } });
     validated.set(key, machine);
   }
   return machine;
@@ -134,7 +139,7 @@ export function startLocal(opts: LocalRunOptions): LocalExecution {
       return p;
     };
   }
-  const machine = validatedMachine(opts.machine, def);
+  const machine = validatedMachine(opts.machine, def, opts.validate ?? true);
   const execution = machine.run(opts.input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,

@@ -245,7 +245,7 @@ export async function runExecution(machine: MachineName, input: DeployRequestInp
   const name = cliExecutionName();
   try {
     ctx.err.write(`helmstep: execution ${name} of the ${machine} state machine (cluster ${orchestration.cluster})\n`);
-    const execution = startLocal({ machine, input, executionName: name, deps: orchestration.deps, onEvent: statePrinter(machine, ctx.err) });
+    const execution = startLocal({ machine, input, executionName: name, deps: orchestration.deps, onEvent: statePrinter(machine, ctx.err), validate: false });
     const onAbort = () => execution.interrupt();
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
     if (ctx.signal?.aborted) onAbort();
