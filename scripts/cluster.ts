@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot, exists } from '../src/local/cache.ts';
 import { ensureControlPlaneBinaries } from '../src/local/controlplane/binaries.ts';
+import { alive } from '../src/local/daemon.ts';
 import { startControlPlane, stopPids } from '../src/local/controlplane/start.ts';
 import { ensureHelm } from '../src/local/helm-binaries.ts';
 import { ensurePrometheusBinary, ensurePromtool } from '../src/local/prometheus.ts';
@@ -24,15 +25,6 @@ interface State {
 
 function readState(): State | undefined {
   return exists(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as State) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function down(): Promise<void> {

@@ -28,7 +28,7 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

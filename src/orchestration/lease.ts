@@ -313,6 +313,11 @@ export class DynamoLeaseStore implements LeaseStore {
  * and the local default. In AWS the stack owns the table (with TTL on `ttl`).
  */
 export async function createLeaseTable(client: DynamoDBClient, name: string): Promise<void> {
+  await createKeyTable(client, name);
+}
+
+/** An on-demand table keyed by the string `pk` alone (the lease and triggers tables), ACTIVE when this returns. */
+export async function createKeyTable(client: DynamoDBClient, name: string): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({

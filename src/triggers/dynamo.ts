@@ -21,13 +21,10 @@
  */
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  ResourceInUseException,
   UpdateItemCommand,
-  waitUntilTableExists,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -37,25 +34,14 @@ import type { AlarmTransition } from './alarms.ts';
 import type { Freeze, FreezeState } from './freeze.ts';
 import { NOT_FROZEN } from './freeze.ts';
 import type { ExecutionKind } from './naming.ts';
+import { createKeyTable } from '../orchestration/lease.ts';
 import { releaseText, type ReleaseKey } from './targets.ts';
 
 /** Delivery and transition items expire (DynamoDB TTL on `ttl`) after Step Functions' 90-day name reuse window. */
 export const RECORD_TTL_SECONDS = 90 * 24 * 3600;
 
 export async function createTriggersTable(client: DynamoDBClient, name: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    );
-  } catch (e) {
-    if (!(e instanceof ResourceInUseException)) throw e;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: name });
+  await createKeyTable(client, name);
 }
 
 export function deliveryKey(source: ExecutionKind, deliveryId: string): string {

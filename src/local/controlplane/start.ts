@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { progress } from '../cache.ts';
+import { freePort } from '../daemon.ts';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './binaries.ts';
 
 /** The stage file that tells kwok how fake pods behave (see its header for the failure annotations). */
@@ -29,18 +29,6 @@ export interface StartOptions {
   readonly nodes?: number;
   /** Keep the processes when this Node.js process exits (for `npm run cluster:up`). @default false */
   readonly detached?: boolean;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function kubeconfigYaml(server: string, pki: string, user: string): string {
