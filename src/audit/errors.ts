@@ -4,6 +4,7 @@
  */
 import { HelmstepError } from '../release/errors.ts';
 import type { AuditRef } from './events.ts';
+import { KEYS } from './keys.ts';
 
 export function refText(ref: AuditRef): string {
   return `release "${ref.name}" in namespace "${ref.namespace}" of cluster "${ref.cluster}"`;
@@ -200,4 +201,35 @@ export class InvalidAuditQuery extends HelmstepError {
   ) {
     super(`invalid ${query} query: ${detail}`, options);
   }
+}
+
+// ---- the table (table.ts creates and checks it; a query can find it lacking an index)
+
+const NOT_AUDIT = 'choose another table name or delete that table';
+/** What to do about a table from before the byRevision index (it is otherwise an audit table). */
+export const ADD_REVISION_INDEX =
+  `add the index ${KEYS.byRevision.indexName}: in AWS deploy the current helmstep stack (DynamoDB fills the new index from the revisions already stored); ` +
+  'dynalite cannot add an index to a table, so for the local state move its directory (HELMSTEP_STATE_DIR) aside and run helmstep audit reconcile -A to copy the cluster\'s revisions into a new log';
+
+/** A table of that name exists with keys or indexes the audit store cannot use. */
+export class AuditTableMismatch extends HelmstepError {
+  override readonly name = 'AuditTableMismatch';
+  readonly reason = 'AuditTableMismatch';
+  constructor(
+    readonly table: string,
+    readonly detail: string,
+    options?: { cause?: unknown; todo?: string },
+  ) {
+    super(
+      options?.todo === undefined
+        ? `table ${table} exists but is not an audit table (${detail}); ${NOT_AUDIT}`
+        : `table ${table} is not the audit table this helmstep reads (${detail}); ${options.todo}`,
+      options,
+    );
+  }
+}
+
+/** The mismatch of a table whose only problem is the missing byRevision index (an earlier helmstep's table). */
+export function missingRevisionIndex(table: string, options?: { cause?: unknown }): AuditTableMismatch {
+  return new AuditTableMismatch(table, `no index ${KEYS.byRevision.indexName}`, { ...options, todo: ADD_REVISION_INDEX });
 }

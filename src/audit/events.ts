@@ -12,7 +12,11 @@
  */
 import { createHash } from 'node:crypto';
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
+
+import { issueLines } from './zod.ts';
+
+export { issueLines };
 
 /** prevHash of a release's first event. */
 export const ZERO_HASH = '0'.repeat(64);
@@ -20,17 +24,18 @@ export const ZERO_HASH = '0'.repeat(64);
 /** Largest sequence number: the sort key pads it to 12 digits. */
 export const MAX_SEQ = 999_999_999_999;
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (sha256)');
+const hex64 = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (sha256)'));
 // Key parts: no `/` (the pk separator) and no `#` (the sk separator); covers Kubernetes and EKS names.
-const keyPart = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'expected a cluster, namespace or release name');
-const text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
+const keyPart = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'expected a cluster, namespace or release name'));
+const text = (max: number, ...more: z.core.$ZodCheck<string>[]) =>
+  z.string().check(
+    z.minLength(1),
+    z.maxLength(max),
     // eslint-disable-next-line no-control-regex
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'control characters are not allowed');
-const revision = z.number().int().min(1).max(2_147_483_647);
+    z.regex(/^[^\u0000-\u001f\u007f]*$/, 'control characters are not allowed'),
+    ...more,
+  );
+const revision = z.int().check(z.minimum(1), z.maximum(2_147_483_647));
 
 export const AuditRefSchema = z.strictObject({ cluster: keyPart, namespace: keyPart, name: keyPart });
 export type AuditRef = z.infer<typeof AuditRefSchema>;
@@ -39,17 +44,17 @@ export type AuditRef = z.infer<typeof AuditRefSchema>;
  * Who or what triggered the event: `github:<login>`, `alarm:<alarm ARN or alertname>`,
  * `cli:<user>`, or `system:<component>` for the service itself (e.g. a reconciler).
  */
-export const ActorSchema = text(1024).regex(/^(github|alarm|cli|system):./, 'expected github:<login>, alarm:<arn or alertname>, cli:<user> or system:<component>');
+export const ActorSchema = text(1024, z.regex(/^(github|alarm|cli|system):./, 'expected github:<login>, alarm:<arn or alertname>, cli:<user> or system:<component>'));
 
 export const TriggerSchema = z.strictObject({
   /** Lowercase token, e.g. `github-push`, `github-deployment`, `alarm`, `cli`. */
-  kind: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a lowercase token such as github-push, alarm or cli'),
+  kind: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a lowercase token such as github-push, alarm or cli')),
   /** GitHub's X-GitHub-Delivery of the webhook. */
-  deliveryId: text(256).optional(),
+  deliveryId: z.optional(text(256)),
   /** The alarm (state change) that fired. */
-  alarmId: text(2048).optional(),
+  alarmId: z.optional(text(2048)),
   /** The git commit deployed. */
-  commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex git commit id').optional(),
+  commit: z.optional(z.string().check(z.regex(/^[0-9a-f]{7,64}$/, 'expected a hex git commit id'))),
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 
@@ -58,10 +63,10 @@ export const OutcomeSchema = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof OutcomeSchema>;
 
 /** `toISOString()` form only: UTC, milliseconds, fixed width, so string order is time order. */
-export const IsoTimeSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'expected a UTC time as Date.toISOString() writes it')
-  .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s, 'not a real date');
+export const IsoTimeSchema = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'expected a UTC time as Date.toISOString() writes it'),
+  z.refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s, 'not a real date'),
+);
 
 const eventFields = {
   release: AuditRefSchema,
@@ -72,31 +77,27 @@ const eventFields = {
   executionId: text(2048),
   step: text(256),
   outcome: OutcomeSchema,
-  error: z.strictObject({ reason: text(128), message: text(8192) }).optional(),
-  fromRevision: revision.optional(),
-  toRevision: revision.optional(),
+  error: z.optional(z.strictObject({ reason: text(128), message: text(8192) })),
+  fromRevision: z.optional(revision),
+  toRevision: z.optional(revision),
   /** sha256 hex of the user-supplied values. */
-  valuesDigest: hex64.optional(),
+  valuesDigest: z.optional(hex64),
   /** sha256 hex of the rendered manifest. */
-  manifestDigest: hex64.optional(),
+  manifestDigest: z.optional(hex64),
 };
 
 /** What a caller appends; the store assigns seq and the chain hashes (and the time, if absent). */
-export const AuditEventInputSchema = z.strictObject({ ...eventFields, time: IsoTimeSchema.optional() });
+export const AuditEventInputSchema = z.strictObject({ ...eventFields, time: z.optional(IsoTimeSchema) });
 export type AuditEventInput = z.input<typeof AuditEventInputSchema>;
 
 export const AuditEventSchema = z.strictObject({
   ...eventFields,
-  seq: z.number().int().min(1).max(MAX_SEQ),
+  seq: z.int().check(z.minimum(1), z.maximum(MAX_SEQ)),
   prevHash: hex64,
   hash: hex64,
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
-/** Human lines for zod issues: `path: message`. */
-export function issueLines(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(event)'}: ${i.message}`);
-}
 
 /**
  * JSON with object keys sorted (by UTF-16 code unit, as Array.prototype.sort orders them; all

@@ -13,13 +13,15 @@
  * Pages: `{ items, cursor? , corrupt? }`; pass `cursor` back for the next page. Bad input is a
  * 400 naming the parameter; an unknown route 404; another method 405.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
-import { DurationError, parseGoDuration, toMilliseconds } from '../cli/duration.ts';
 import { HelmstepError } from '../release/errors.ts';
 import { AuditRefSchema, OUTCOMES, type AuditRef } from './events.ts';
 import type { AuditQueries, Page } from './queries.ts';
 import type { AuditStore } from './store.ts';
+import { parseTimeArg } from './time-arg.ts';
+
+export { parseTimeArg };
 
 export interface AuditHttpRequest {
   readonly method: string;
@@ -31,28 +33,6 @@ export interface AuditHttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/**
- * A point in time as auditors write it: RFC 3339 (`2026-11-24T14:00:00Z`, an offset, fractions)
- * or a Go duration meaning that long before `now` (`24h`, `90m`). Throws Error with what was wrong.
- */
-export function parseTimeArg(text: string, now: Date = new Date()): Date {
-  if (RFC3339.test(text)) {
-    const d = new Date(text.toUpperCase().replace(' ', 'T'));
-    if (!Number.isNaN(d.getTime())) return d;
-    throw new Error(`${JSON.stringify(text)} is not a real date`);
-  }
-  try {
-    const ns = parseGoDuration(text);
-    if (ns < 0n) throw new Error(`${JSON.stringify(text)} is negative: give a duration ago (24h) or an RFC 3339 time`);
-    return new Date(now.getTime() - toMilliseconds(ns));
-  } catch (e) {
-    if (!(e instanceof DurationError)) throw e;
-    throw new Error(`${JSON.stringify(text)} is neither an RFC 3339 time (2026-11-24T14:00:00Z) nor a duration ago (24h, 90m)`, { cause: e });
-  }
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;

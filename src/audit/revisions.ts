@@ -6,13 +6,14 @@
  * under DynamoDB's 400 KB item limit); then it sits in the object store under its sha256 and
  * the item keeps the key (`objectKey`). Either way `digest` is the sha256 of the text.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import type { Labels, Release } from '../release/record.ts';
 import { AuditItemCorrupt } from './errors.ts';
-import { issueLines, sha256Hex, type AuditRef } from './events.ts';
+import { sha256Hex, type AuditRef } from './events.ts';
 import { fromItem, itemSize, toItem, type Item } from './items.ts';
 import { releasePk, revisionSk } from './keys.ts';
+import { issueLines } from './zod.ts';
 
 /** Largest item that keeps its record inline: DynamoDB's 400 KB limit less room for growth. */
 export const INLINE_LIMIT_BYTES = 350 * 1024;
@@ -20,23 +21,23 @@ export const INLINE_LIMIT_BYTES = 350 * 1024;
 export const RevisionFieldsSchema = z.object({
   pk: z.string(),
   sk: z.string(),
-  revision: z.number().int().nonnegative(),
+  revision: z.int().check(z.nonnegative()),
   status: z.string(),
-  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  digest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   /** Bytes of the encoded text. */
-  size: z.number().int().nonnegative(),
+  size: z.int().check(z.nonnegative()),
   labels: z.record(z.string(), z.string()),
-  chart: z.string().optional(),
-  chartVersion: z.string().optional(),
-  appVersion: z.string().optional(),
-  description: z.string().optional(),
+  chart: z.optional(z.string()),
+  chartVersion: z.optional(z.string()),
+  appVersion: z.optional(z.string()),
+  description: z.optional(z.string()),
   /** The record's info.last_deployed, as helm wrote it. */
-  lastDeployed: z.string().optional(),
+  lastDeployed: z.optional(z.string()),
   /** When the audit log took this copy. */
   recordedAt: z.string(),
   storage: z.enum(['inline', 'object']),
-  record: z.string().optional(),
-  objectKey: z.string().optional(),
+  record: z.optional(z.string()),
+  objectKey: z.optional(z.string()),
 });
 type RevisionFields = z.infer<typeof RevisionFieldsSchema>;
 

@@ -9,7 +9,7 @@
  * bad flag is the one reported, as with pflag.
  */
 import { Command as Commander, CommanderError, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { DurationError, parseGoDuration, toMilliseconds } from './duration.ts';
 import { UsageError } from './errors.ts';

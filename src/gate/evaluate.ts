@@ -16,7 +16,7 @@
  *
  * Nothing here sleeps: the caller (a Wait state) comes back after `seconds`, with `state`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlarmsUnavailable, InvalidGateSpec } from './errors.ts';
 import { checkLabel, DEFAULT_CONSECUTIVE_ERROR_LIMIT, type Check, type GateSpec, type Op } from './spec.ts';
 

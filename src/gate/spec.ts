@@ -20,7 +20,7 @@
  * the CLI form.
  */
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurationError, parseGoDuration } from '../cli/duration.ts';
 import { InvalidGateSpec } from './errors.ts';
 

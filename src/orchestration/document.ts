@@ -15,7 +15,7 @@
  *   rollback, rollback*        the deploy machine's remediation rollback
  *   outcome                    ReleaseLease: the execution's Error and Cause
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DeployRequestSchema, RollbackRequestSchema } from './request.ts';
 
 export const OpRefSchema = z.strictObject({

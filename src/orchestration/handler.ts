@@ -6,7 +6,7 @@
  * runs these very handlers in process; in AWS, functions/<state>.ts exports one.
  */
 import middy from '@middy/core';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { toStepError } from './classify.ts';
 import type { OrchestrationDeps, StepLog } from './deps.ts';
 import { InvalidRequest } from './errors.ts';

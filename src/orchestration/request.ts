@@ -4,7 +4,7 @@
  * Everything here is small: a chart reference, values as helm takes them on its command line,
  * and flags; the manifests live in the cluster's release records.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ReleaseName = z.string().min(1);
 

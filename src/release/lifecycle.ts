@@ -7,12 +7,9 @@
  * take label sources explicitly and return `{ release, labels }`.
  */
 import {
-  InvalidReleaseName,
   InvalidRevision,
-  MAX_RELEASE_NAME_LENGTH,
   NoDeployedRelease,
   OperationInProgress,
-  RELEASE_NAME_PATTERN,
   ReleaseNotFound,
   ReservedLabel,
   RevisionNotFound,
@@ -30,6 +27,7 @@ import {
   type Status,
   type Values,
 } from './record.ts';
+import { validateReleaseName } from './names.ts';
 
 /** A record about to be written, with the custom labels its Secret must carry. */
 export interface NewRecord {
@@ -43,12 +41,7 @@ export type Operation = 'install' | 'upgrade' | 'rollback';
 // ---------------------------------------------------------------------------------------------
 // Names and labels
 
-/** Helm's chartutil.ValidateReleaseName. Throws InvalidReleaseName. */
-export function validateReleaseName(name: string): void {
-  if (name === '' || name.length > MAX_RELEASE_NAME_LENGTH || !RELEASE_NAME_PATTERN.test(name)) {
-    throw new InvalidReleaseName(name);
-  }
-}
+export { validateReleaseName };
 
 const RESERVED = new Set<string>(SYSTEM_LABELS);
 

@@ -24,7 +24,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { AuditStore } from '../audit/store.ts';
 import { HelmstepError } from '../release/errors.ts';

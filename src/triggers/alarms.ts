@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { MAX_RELEASE_NAME_LENGTH, RELEASE_NAME_PATTERN } from '../release/errors.ts';
 import { refuse, type Refusal } from './answer.ts';

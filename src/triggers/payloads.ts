@@ -8,7 +8,7 @@
  * anything else starts nothing), and `ping` (sent when the hook is created). Generic: a JSON
  * object `{ source, ref?, sha?, environment?, actor?, version? }`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { ignore, refuse, type Ignored, type Refusal } from './answer.ts';
 import type { Authenticated } from './verify.ts';

@@ -4,7 +4,7 @@
  * matching target wins. The format is documented in src/triggers/README.md.
  */
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { parseGoDuration } from '../cli/duration.ts';
 import { HelmstepError, MAX_RELEASE_NAME_LENGTH, RELEASE_NAME_PATTERN } from '../release/errors.ts';

@@ -4,7 +4,7 @@
  * the plan's reasons), then write the pending-rollback "Rollback to N" record. Idempotent: a retry
  * or re-run finds its own pending-rollback record.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { rollbackStep } from '../../engine/rollback.ts';
 import { defineStep } from '../handler.ts';
 import { DeployRequestDocSchema, DocumentSchema, FailureDocSchema, OpRefSchema, RollbackRequestDocSchema } from '../document.ts';

@@ -4,7 +4,7 @@
  * name (`$$.Execution.Name`), which also marks the pending record Render writes.
  * Writes the lease item only. A retry, or a re-run of the same execution, gets the lease again.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateReleaseName } from '../../release/lifecycle.ts';
 import { defineStep } from '../handler.ts';
 import { DeployRequestSchema, RollbackRequestSchema, issueLines, type AnyRequest } from '../request.ts';

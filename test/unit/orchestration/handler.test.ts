@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClusterBusy } from '../../../src/store/errors.ts';
 import { MemoryReleaseStore } from '../../../src/store/memory.ts';
 import type { EngineDeps } from '../../../src/engine/types.ts';
