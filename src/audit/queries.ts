@@ -8,16 +8,16 @@
  * A page may hold fewer than `limit` items and still have a cursor (DynamoDB stops at its own
  * page size); the end is when no cursor comes back.
  */
-import { QueryCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import type { DynamoDBClient, QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod/mini';
 
-import { AuditItemCorrupt, InvalidAuditQuery, InvalidCursor } from './errors.ts';
+import type { DynamoQuery } from '../aws/dynamodb-json.ts';
+import { AuditItemCorrupt, InvalidAuditQuery, InvalidCursor, missingRevisionIndex } from './errors.ts';
 import {
   ActorSchema,
   AuditRefSchema,
   OutcomeSchema,
   canonicalJson,
-  issueLines,
   sha256Hex,
   verifyChain,
   type AuditEvent,
@@ -28,7 +28,7 @@ import {
 import { itemToEvent, readEventItem, type Item } from './items.ts';
 import { EVENT_PREFIX, KEYS, actorKey, releasePk, utcDays } from './keys.ts';
 import { parseRevisionItem, type RevisionSummary } from './revisions.ts';
-import { missingRevisionIndex } from './table.ts';
+import { issueLines } from './zod.ts';
 
 export interface Page<T> {
   readonly items: T[];
@@ -62,8 +62,22 @@ export interface TimeRange {
 }
 
 export interface AuditQueriesOptions {
-  readonly client: DynamoDBClient;
+  /**
+   * The AWS SDK's client (Lambdas, the service), or a DynamoQuery such as the light
+   * DynamoJsonClient a CLI process reads with (no SDK to load).
+   */
+  readonly client: DynamoDBClient | DynamoQuery;
   readonly tableName: string;
+}
+
+/** The SDK's client as a DynamoQuery; the SDK's Query command loads on the first query (a CLI with a DynamoJsonClient never loads it). */
+function sdkQuery(client: DynamoDBClient): DynamoQuery {
+  return {
+    query: async (input) => {
+      const { QueryCommand } = await import('@aws-sdk/client-dynamodb');
+      return client.send(new QueryCommand(input));
+    },
+  };
 }
 
 const MAX_LIMIT = 1000;
@@ -73,9 +87,9 @@ const FILTERED_READ = 200;
 const CursorSchema = z.strictObject({
   v: z.literal(1),
   q: z.string(),
-  d: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  d: z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))),
   // Key attributes: strings, and byRevision's number sort key.
-  k: z.record(z.string(), z.union([z.strictObject({ S: z.string() }), z.strictObject({ N: z.string().regex(/^\d{1,10}$/) })])).optional(),
+  k: z.optional(z.record(z.string(), z.union([z.strictObject({ S: z.string() }), z.strictObject({ N: z.string().check(z.regex(/^\d{1,10}$/)) })]))),
 });
 type Cursor = z.infer<typeof CursorSchema>;
 
@@ -155,10 +169,10 @@ interface Collected {
 
 export class AuditQueries {
   readonly tableName: string;
-  private readonly client: DynamoDBClient;
+  private readonly client: DynamoQuery;
 
   constructor(opts: AuditQueriesOptions) {
-    this.client = opts.client;
+    this.client = 'send' in opts.client ? sdkQuery(opts.client) : opts.client;
     this.tableName = opts.tableName;
   }
 
@@ -309,15 +323,13 @@ export class AuditQueries {
     const raws = [];
     let start: Item | undefined;
     do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': { S: releasePk(r) }, ':prefix': { S: EVENT_PREFIX } },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+      const out = await this.client.query({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: releasePk(r) }, ':prefix': { S: EVENT_PREFIX } },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
       for (const item of out.Items ?? []) raws.push(readEventItem(item));
       start = out.LastEvaluatedKey;
     } while (start);
@@ -372,13 +384,11 @@ export class AuditQueries {
     let from = start;
     for (;;) {
       const remaining = limit - items.length;
-      const out = await this.client.send(
-        new QueryCommand({
-          ...input,
-          Limit: filtered ? Math.max(remaining + 1, FILTERED_READ) : remaining + 1,
-          ...(from ? { ExclusiveStartKey: from } : {}),
-        }),
-      );
+      const out = await this.client.query({
+        ...input,
+        Limit: filtered ? Math.max(remaining + 1, FILTERED_READ) : remaining + 1,
+        ...(from ? { ExclusiveStartKey: from } : {}),
+      });
       const got = out.Items ?? [];
       if (got.length > remaining) {
         items.push(...got.slice(0, remaining));

@@ -3,10 +3,13 @@
  * The `helmstep` executable: the real process, cluster, streams and signals around run().
  * Start-up time matters (a read command should cost what `helm history` does): the store comes
  * from openStore(), which reads over plain HTTPS and loads @kubernetes/client-node only when the
- * kubeconfig needs it (exec plugins, auth providers, proxies) or a command writes.
+ * kubeconfig needs it (exec plugins, auth providers, proxies) or a command writes. The service
+ * commands (`audit`, `serve`, `ack`) load neither the release commands nor the store: an
+ * auditor's query loads only what reads the audit log.
  */
-import { openStore, type OpenedStore } from '../store/open.ts';
-import { run } from './run.ts';
+import type { OpenedStore } from '../store/open.ts';
+import type { RunDeps } from './run.ts';
+import { SERVICE_COMMANDS } from './service/index.ts';
 
 // The AWS SDK warns on every run under Node 20 that its 2027 releases need Node 22: a notice for
 // whoever maintains this install (see the README), not for each command's stderr.
@@ -24,16 +27,21 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 let opened: OpenedStore | undefined;
-process.exitCode = await run(process.argv.slice(2), {
+const argv = process.argv.slice(2);
+const deps: RunDeps = {
   out: process.stdout,
   err: process.stderr,
   env: process.env,
   signal: interrupt.signal,
   open: async (opts) => {
+    const { openStore } = await import('../store/open.ts');
     opened = await openStore(opts, process.env);
     return opened;
   },
-});
+};
+process.exitCode = SERVICE_COMMANDS.has(argv[0] ?? '')
+  ? await (await import('./service/index.ts')).runService(argv, deps)
+  : await (await import('./run.ts')).run(argv, deps);
 opened?.close();
 process.off('SIGINT', onSignal);
 process.off('SIGTERM', onSignal);

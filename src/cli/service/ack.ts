@@ -89,7 +89,7 @@ export const ack: ServiceCommand = async (argv, deps) => {
   let services: { close(): Promise<void> } | undefined;
   try {
     validateReleaseName(release!);
-    const ctx = flags.namespace && flags.cluster ? {} : kubeContext(flags, deps.env);
+    const ctx = flags.namespace && flags.cluster ? {} : await kubeContext(flags, deps.env);
     const key: ReleaseKey = {
       cluster: flags.cluster ?? clusterName(deps.env, ctx.context),
       namespace: flags.namespace ?? (deps.env.HELM_NAMESPACE || undefined) ?? ctx.namespace ?? 'default',

@@ -15,18 +15,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 
 import { Command, CommanderError, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 
-import { parseTimeArg } from '../../audit/http.ts';
 import { OUTCOMES, type AuditEvent, type AuditRef, type Outcome } from '../../audit/events.ts';
 import type { AuditQueries, Page } from '../../audit/queries.ts';
 import type { ReconcileReport } from '../../audit/reconcile.ts';
 import type { RevisionSummary } from '../../audit/revisions.ts';
 import type { AuditStore } from '../../audit/store.ts';
+import { parseTimeArg } from '../../audit/time-arg.ts';
 import { clusterName } from '../../local/cluster-name.ts';
 import { HelmstepError } from '../../release/errors.ts';
-import { validateReleaseName } from '../../release/lifecycle.ts';
-import { formatANSIC, uitable } from '../../release/views.ts';
+import { formatANSIC, uitable } from '../../release/columns.ts';
+import { validateReleaseName } from '../../release/names.ts';
 import { parseKubeconfigYaml } from '../../store/kubeconfig-yaml.ts';
 import type { RunDeps } from '../run.ts';
 import type { ServiceCommand } from './index.ts';
@@ -148,7 +147,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  * kubectl merges them) and its namespace. Missing or unreadable files are no context: reading
  * the log needs no cluster.
  */
-export function kubeContext(opts: { kubeconfig?: string; kubeContext?: string }, env: RunDeps['env']): KubeContext {
+export async function kubeContext(opts: { kubeconfig?: string; kubeContext?: string }, env: RunDeps['env']): Promise<KubeContext> {
   const home = env.HOME ? `${env.HOME}/.kube/config` : undefined;
   const files = opts.kubeconfig ? [opts.kubeconfig] : env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter((f) => f) : home ? [home] : [];
   let current = opts.kubeContext;
@@ -158,7 +157,8 @@ export function kubeContext(opts: { kubeconfig?: string; kubeContext?: string },
     let doc: unknown;
     try {
       const text = readFileSync(file, 'utf8');
-      doc = parseKubeconfigYaml(text) ?? parseYaml(text, { merge: true });
+      // The full YAML parser (~10 ms to load) only for a kubeconfig the fast reader does not take.
+      doc = parseKubeconfigYaml(text) ?? (await import('yaml')).parse(text, { merge: true });
     } catch {
       continue;
     }
@@ -264,7 +264,7 @@ interface Opened {
   readonly cluster: string;
   readonly namespace: string;
   readonly queries: AuditQueries;
-  /** The writer, loaded on first use: only reconcile writes (it brings helm's record codec). */
+  /** The writer (reconcile's): loaded on first use, with helm's record codec; only a log opened for writes has one. */
   store(): Promise<AuditStore>;
   /** Creates the local state's tables; a read that found none calls it and reads again. */
   ensureTables(): Promise<void>;
@@ -272,24 +272,33 @@ interface Opened {
 }
 
 /**
- * Opens the log. `writes: false` (the queries) leaves out the open's ListTables round trip:
- * withLog creates the tables only if a read finds none.
+ * Opens the log. A query (`writes: false`) reads with the light DynamoDB client and spends no
+ * round trip on the tables (withLog creates them only if a read finds none); reconcile opens
+ * the SDK's client and the writer.
  */
 async function openLog(o: Common, deps: RunDeps, writes: boolean): Promise<Opened> {
-  const kc = kubeContext(o, deps.env);
+  const kc = await kubeContext(o, deps.env);
   const cluster = clusterName(o.cluster ? { ...deps.env, HELMSTEP_CLUSTER_NAME: o.cluster } : deps.env, kc.context);
   const namespace = o.namespace ?? (deps.env.HELM_NAMESPACE || undefined) ?? kc.namespace ?? 'default';
+  const onWait = (dir: string) => deps.err.write(`waiting for another helmstep using the local state in ${dir}…\n`);
+  const base = { ref: (name: string) => ({ cluster, namespace, name }), cluster, namespace };
+  if (!writes) {
+    const [{ openLocalReader }, { AuditQueries }] = await Promise.all([import('../../local/reader.ts'), import('../../audit/queries.ts')]);
+    const reader = await openLocalReader(deps.env, { onWait });
+    return {
+      ...base,
+      queries: new AuditQueries({ client: reader.query, tableName: reader.tables.audit }),
+      store: () => Promise.reject(new Error('the audit log was opened for reading')),
+      ensureTables: () => reader.ensureTables(),
+      close: () => reader.close(),
+    };
+  }
   const [{ openLocalServices }, { AuditQueries }] = await Promise.all([import('../../local/state.ts'), import('../../audit/queries.ts')]);
-  const services = await openLocalServices(deps.env, {
-    onWait: (dir) => deps.err.write(`waiting for another helmstep using the local state in ${dir}…\n`),
-    ensureTables: writes,
-  });
+  const services = await openLocalServices(deps.env, { onWait });
   const table = services.tables.audit;
   let store: AuditStore | undefined;
   return {
-    ref: (name) => ({ cluster, namespace, name }),
-    cluster,
-    namespace,
+    ...base,
     queries: new AuditQueries({ client: services.dynamo, tableName: table }),
     store: async () => (store ??= new (await import('../../audit/store.ts')).AuditStore({ client: services.dynamo, tableName: table, objects: services.objects })),
     ensureTables: () => services.ensureTables(),
