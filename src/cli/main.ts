@@ -15,6 +15,13 @@ import { SERVICE_COMMANDS } from './service/index.ts';
 // whoever maintains this install (see the README), not for each command's stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// A reader that stops early (`helmstep audit history … | head`) closes the pipe: what is left to
+// print is dropped, as helm's output is, while the command itself finishes (an action still
+// records its outcome) and exits with its own code. Anything else wrong with stdout is a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 // The first SIGINT/SIGTERM asks the running action to stop cleanly (it still records the outcome);
 // a second one exits at once, with the shell's code for that signal.
 const interrupt = new AbortController();

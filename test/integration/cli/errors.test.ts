@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,15 @@ import { helmstepProcess } from './helmstep.ts';
 describe('helmstep errors from the real executable', () => {
   const ns = useNamespace('cli-err');
   const kubeconfig = () => inject('kubeconfig');
+
+  it('a reader that closes the pipe early (`| head`) gets no stack trace; the command ends with its own code', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], { cwd: new URL('../../../', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // closed before the process has written a byte
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
 
   it('a bad command line: `Error:` and the usage line on stderr, exit 2', async () => {
     const r = await helmstepProcess(['history', '--kubeconfig', kubeconfig()]);
