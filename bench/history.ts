@@ -1,6 +1,7 @@
 /**
  * History read time for one release with many revisions: helmstep (in process and, when
- * src/cli/main.ts exists, as a CLI process) against the real `helm history` (helm 4 and helm 3)
+ * src/cli/main.ts exists, as a CLI process: the `npm run build` bundle users run, rebuilt for
+ * the run, with the same CLI under tsx as a reference) against the real `helm history` (helm 4 and helm 3)
  * on the same control plane and the same Secrets. Runs are interleaved round-robin so that
  * background load on a shared machine hits every contender alike.
  */
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Observable, type KubeConfig, type RequestContext, type ResponseContext, type V1Secret, type V1SecretList } from '@kubernetes/client-node';
 
+import { buildCli, ENTRY } from '../scripts/build.ts';
 import { connect } from '../src/store/kube.ts';
 import { decodeRelease } from '../src/release/codec.ts';
 import { historyRows, type HistoryRow } from '../src/release/views.ts';
@@ -162,7 +164,11 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryRe
     warmup?: number;
     run: () => Promise<unknown>;
   }
-  const cliArgs = ['--import', 'tsx', CLI, 'history', o.release, '-n', o.namespace, '-o', 'json', '--kubeconfig', o.kubeconfig];
+  const historyArgs = ['history', o.release, '-n', o.namespace, '-o', 'json', '--kubeconfig', o.kubeconfig];
+  if (cliPresent) {
+    process.stderr.write('bench: history: bundling the CLI into dist/cli (npm run build)\n');
+    await buildCli();
+  }
   // One header, as a per-call client-node option: ask the API server not to gzip the response.
   const identity = {
     middleware: [
@@ -203,11 +209,17 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryRe
       ? [
           {
             id: 'helmstep-cli',
-            label: `helmstep CLI process: node --import tsx src/cli/main.ts history ${o.release} -n <ns> -o json`,
+            label: `helmstep CLI process: node ${ENTRY} history ${o.release} -n <ns> -o json (the npm run build bundle)`,
+            run: () => run(process.execPath, [`${REPO}/${ENTRY}`, ...historyArgs], env),
+          },
+          {
+            id: 'ref-helmstep-cli-tsx',
+            label: `reference: the same CLI under tsx, node --import tsx src/cli/main.ts history ${o.release} -n <ns> -o json`,
+            reference: true,
             // Its time is mostly module loading under tsx (see the start-up floors): 5 runs say enough.
             runs: Math.min(o.runs, 5),
             warmup: 1,
-            run: () => run(process.execPath, cliArgs, env),
+            run: () => run(process.execPath, ['--import', 'tsx', CLI, ...historyArgs], env),
           },
         ]
       : []),
@@ -288,9 +300,7 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryRe
   }
   if (cliPresent) {
     try {
-      const theirs = JSON.parse(
-        await run(process.execPath, cliArgs, env),
-      ) as HistoryRow[];
+      const theirs = JSON.parse(await run(process.execPath, [`${REPO}/${ENTRY}`, ...historyArgs], env)) as HistoryRow[];
       const helm4 = JSON.parse(await run(o.helm4, helmArgs, env)) as HistoryRow[];
       agreement.push(compareRows('helmstep CLI', helm4, theirs, 'helm 4'));
     } catch (err) {
