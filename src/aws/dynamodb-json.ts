@@ -16,6 +16,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 import type { QueryCommandInput, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 
+import { NETWORK_ERROR_CODES } from '../store/classify.ts';
 import { signRequest, type Credentials } from './sigv4.ts';
 
 /** The one read the audit queries make; the SDK's client is adapted to it by sdkQuery(). */
@@ -48,7 +49,6 @@ export class DynamoRequestError extends Error {
 }
 
 const THROTTLING = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'LimitExceededException']);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
 
 export class DynamoJsonClient implements DynamoQuery {
   private readonly url: URL;
@@ -116,7 +116,7 @@ export class DynamoJsonClient implements DynamoQuery {
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer in ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => {
-        reject(new DynamoRequestError(e.code ?? 'NetworkError', `DynamoDB at ${this.opts.endpoint} (${operation}): ${e.message}`, undefined, NETWORK.has(e.code ?? ''), { cause: e }));
+        reject(new DynamoRequestError(e.code ?? 'NetworkError', `DynamoDB at ${this.opts.endpoint} (${operation}): ${e.message}`, undefined, NETWORK_ERROR_CODES.has(e.code ?? ''), { cause: e }));
       });
       req.end(body);
     });

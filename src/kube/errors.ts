@@ -4,6 +4,7 @@
  * which object, what the API server said, and whether simply retrying can help.
  */
 import { HelmstepError } from '../release/errors.ts';
+import { NETWORK_ERROR_CODES } from '../store/classify.ts';
 import type { ObjectRef } from './types.ts';
 
 /** `ConfigMap "web" in namespace "shop"`, or `ClusterRole "web"` for cluster-scoped objects. */
@@ -247,19 +248,8 @@ export function classifyStatus(status: number, body: StatusBody, ctx: RequestCon
   return new KubeRequestFailed(ctx.verb, targetOf(ctx), status, message, options);
 }
 
-/** Error codes that mean the connection, not the request, failed. */
-const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
-  'ESOCKETTIMEDOUT',
-]);
+/** Error codes that mean the connection, not the request, failed: the store's, and two more the apply layer's client reports. */
+const NETWORK_CODES: ReadonlySet<string> = new Set([...NETWORK_ERROR_CODES, 'ECONNABORTED', 'ESOCKETTIMEDOUT']);
 
 /**
  * A request that got no HTTP answer. Network failures and timeouts are KubeApiUnavailable

@@ -7,13 +7,14 @@ import {
   type ResponseContext,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { decodeRelease, encodeForSecret, ReleaseDecodeError } from '../release/codec.ts';
-import { CorruptRecord, ReleaseNotFound, RevisionNotFound, type ReleaseRef } from '../release/errors.ts';
-import { customLabelsOf, secretLabels, secretName, validateReleaseName } from '../release/lifecycle.ts';
+import { encodeForSecret } from '../release/codec.ts';
+import { ReleaseNotFound, RevisionNotFound, type ReleaseRef } from '../release/errors.ts';
+import { secretLabels, secretName, validateReleaseName } from '../release/lifecycle.ts';
 import type { Labels, Release } from '../release/record.ts';
 import { classifyHttp, classifyTransport } from './classify.ts';
 import { ConcurrentUpdate, ReleaseExists } from './errors.ts';
 import type { ReleaseStore, StoredRelease } from './release-store.ts';
+import { fromJsonSecret, storedFromRecord } from './wire.ts';
 
 const SECRET_TYPE = 'helm.sh/release.v1';
 
@@ -158,29 +159,9 @@ export class SecretsReleaseStore implements ReleaseStore {
   }
 
   private decode(s: V1Secret, namespace: string): StoredRelease {
-    const objectName = s.metadata?.name ?? '(unnamed)';
-    const ns = s.metadata?.namespace ?? namespace;
-    const data = s.data?.release;
-    try {
-      if (data === undefined) throw new ReleaseDecodeError('base64', 'the Secret has no data key "release"');
-      const release = decodeRelease(Buffer.from(data, 'base64').toString('latin1'));
-      // Helm fills the namespace from the object when a record lacks it.
-      if (!release.namespace) release.namespace = ns;
-      const createdAt = s.metadata?.labels?.createdAt;
-      return {
-        release,
-        labels: customLabelsOf(s.metadata?.labels),
-        objectName,
-        resourceVersion: s.metadata?.resourceVersion ?? '',
-        ...(createdAt === undefined ? {} : { createdAt }),
-      };
-    } catch (err) {
-      if (err instanceof ReleaseDecodeError) {
-        throw new CorruptRecord({ namespace: ns, name: objectName }, err.stage, err.message, { cause: err });
-      }
-      throw err;
-    }
+    return storedFromRecord(fromJsonSecret(s), namespace);
   }
+
 
   /**
    * Runs one API call, translating its failures into typed errors that say whether to retry
