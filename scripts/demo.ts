@@ -82,11 +82,13 @@ async function executions(env: Env, namespace: string, name: string): Promise<st
     const lines = [...byExecution.entries()].map(([id, es]) => {
       const machine = es.some((e) => e.step === 'Rollback') ? 'rollback' : 'deploy';
       const last = es.at(-1)!;
+      // What made it fail: the first state that failed or ran out of time (a readiness wait times out).
+      const cause = es.find((e) => (e.outcome === 'failed' || e.outcome === 'timed-out') && e.step !== 'FailRelease');
       const end =
         last.step === 'Finalize' && last.outcome === 'succeeded'
           ? 'SUCCEEDED'
           : last.outcome === 'rolled-back'
-            ? `FAILED and rolled back (${es.find((e) => e.outcome === 'failed' && e.step !== 'FailRelease')?.step ?? last.step} failed)`
+            ? `FAILED and rolled back (${cause ? `${cause.step} ${cause.outcome === 'timed-out' ? 'timed out' : 'failed'}` : `${last.step} failed`})`
             : `FAILED (${es.find((e) => e.error)?.error?.reason ?? last.step})`;
       const revisions = [...new Set(es.flatMap((e) => (e.toRevision ? [e.toRevision] : [])))].join(', ');
       return `${id}  ${machine.padEnd(8)} by ${es[0]!.actor}  states ${es.length}  revisions ${revisions || '-'}  ${end}`;
