@@ -43,37 +43,29 @@ export interface OpenOptions {
   readonly waitSeconds?: number;
   /** Called once when the lock is held by someone else and this call starts waiting. */
   readonly onWait?: (dir: string) => void;
-  /**
-   * False: leave out the ListTables (and any creation) of the open. For a process that only
-   * reads and would rather spend that round trip only when a read finds no table (a
-   * ResourceNotFoundException): then it calls ensureTables() and reads again.
-   */
-  readonly ensureTables?: boolean;
 }
 
 /** The endpoint of an opened state: a URL, or `aws` (the SDK's own endpoint, region and credentials). */
 export interface StateEndpoint {
   /** `http://127.0.0.1:PORT`, a given URL, or `aws`. */
   readonly endpoint: string;
-  /** True when this process started dynalite (local credentials then, whatever the environment says). */
-  readonly local: boolean;
   readonly dir: string;
   close(): Promise<void>;
 }
 
 /** Locks the state directory and starts dynalite on disk, unless HELMSTEP_DYNAMODB_ENDPOINT names one. */
-export async function openStateEndpoint(env: Env, opts: Pick<OpenOptions, 'waitSeconds' | 'onWait'> = {}): Promise<StateEndpoint> {
+export async function openStateEndpoint(env: Env, opts: OpenOptions = {}): Promise<StateEndpoint> {
   const dir = stateDir(env);
   mkdirSync(dir, { recursive: true });
   const given = env.HELMSTEP_DYNAMODB_ENDPOINT;
-  if (given) return { endpoint: given, local: false, dir, close: () => Promise.resolve() };
+  if (given) return { endpoint: given, dir, close: () => Promise.resolve() };
   const release = await lock(dir, opts);
   try {
+    // Loaded only here: dynalite and its LevelDB addon cost every run with an endpoint start-up time.
     const { startDynalite } = await import('./dynalite.ts');
     const db = await startDynalite({ path: join(dir, 'dynamodb') });
     return {
       endpoint: db.endpoint,
-      local: true,
       dir,
       close: async () => {
         await db.close();
@@ -86,7 +78,7 @@ export async function openStateEndpoint(env: Env, opts: Pick<OpenOptions, 'waitS
   }
 }
 
-async function lock(dir: string, opts: Pick<OpenOptions, 'waitSeconds' | 'onWait'>): Promise<() => Promise<void>> {
+async function lock(dir: string, opts: OpenOptions): Promise<() => Promise<void>> {
   // Loaded only here: proper-lockfile's signal-exit installs a handler on every signal when loaded.
   const { default: lockfile } = await import('proper-lockfile');
   const waitSeconds = opts.waitSeconds ?? 60;

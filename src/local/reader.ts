@@ -4,11 +4,14 @@
  * loads no SDK. Against AWS itself (HELMSTEP_DYNAMODB_ENDPOINT=aws: profiles, SSO, instance
  * roles) it takes the SDK's client, which resolves those.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import type { DynamoQuery } from '../aws/dynamodb-json.ts';
 import { LOCAL_CREDENTIALS, openStateEndpoint, TABLES, type Env, type OpenOptions } from './endpoint.ts';
 
 export interface LocalReader {
-  readonly query: DynamoQuery;
+  /** For AuditQueries: the light client, or the SDK's against AWS. */
+  readonly client: DynamoDBClient | DynamoQuery;
   readonly tables: typeof TABLES;
   readonly endpoint: string;
   /** Creates the tables (with the SDK): for a read that found none, so a fresh state reads as empty. */
@@ -16,20 +19,15 @@ export interface LocalReader {
   close(): Promise<void>;
 }
 
-export async function openLocalReader(env: Env, opts: Pick<OpenOptions, 'waitSeconds' | 'onWait'> = {}): Promise<LocalReader> {
+export async function openLocalReader(env: Env, opts: OpenOptions = {}): Promise<LocalReader> {
   const at = await openStateEndpoint(env, opts);
   try {
-    let query: DynamoQuery & { destroy(): void };
-    if (at.endpoint === 'aws') {
-      const [{ QueryCommand }, { dynamoClient }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('./state.ts')]);
-      const sdk = dynamoClient('aws');
-      query = { query: (input) => sdk.send(new QueryCommand(input)), destroy: () => sdk.destroy() };
-    } else {
-      const { DynamoJsonClient } = await import('../aws/dynamodb-json.ts');
-      query = new DynamoJsonClient({ endpoint: at.endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: LOCAL_CREDENTIALS });
-    }
+    const client =
+      at.endpoint === 'aws'
+        ? (await import('./state.ts')).dynamoClient('aws')
+        : new (await import('../aws/dynamodb-json.ts')).DynamoJsonClient({ endpoint: at.endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: LOCAL_CREDENTIALS });
     return {
-      query,
+      client,
       tables: TABLES,
       endpoint: at.endpoint,
       ensureTables: async () => {
@@ -42,7 +40,7 @@ export async function openLocalReader(env: Env, opts: Pick<OpenOptions, 'waitSec
         }
       },
       close: async () => {
-        query.destroy();
+        client.destroy();
         await at.close();
       },
     };

@@ -23,7 +23,7 @@ export interface LocalServices {
   readonly tables: typeof TABLES;
   readonly objects: LocalDirObjectStore;
   readonly dir: string;
-  /** Lists the tables and creates those missing (what an open does unless `ensureTables: false`). */
+  /** Lists the tables and creates those missing (what the open did). */
   ensureTables(): Promise<void>;
   close(): Promise<void>;
 }
@@ -39,7 +39,7 @@ export async function openLocalServices(env: Env, opts: OpenOptions = {}): Promi
   try {
     const dynamo = dynamoClient(at.endpoint);
     const objects = new LocalDirObjectStore(join(at.dir, 'objects'));
-    if (opts.ensureTables !== false) await ensureTables(dynamo);
+    await ensureTables(dynamo);
     return {
       dynamo,
       endpoint: at.endpoint,

@@ -287,7 +287,7 @@ async function openLog(o: Common, deps: RunDeps, writes: boolean): Promise<Opene
     const reader = await openLocalReader(deps.env, { onWait });
     return {
       ...base,
-      queries: new AuditQueries({ client: reader.query, tableName: reader.tables.audit }),
+      queries: new AuditQueries({ client: reader.client, tableName: reader.tables.audit }),
       store: () => Promise.reject(new Error('the audit log was opened for reading')),
       ensureTables: () => reader.ensureTables(),
       close: () => reader.close(),
