@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../harness/cluster.ts';
 import { clients, useNamespace, webappChart } from '../../harness/cluster.ts';
 import { engineDeps, expectHelmAgrees, history } from '../engine/harness.ts';
-import { ERROR_RATE_QUERY, usePrometheus } from '../orchestration/gate-prometheus.ts';
+import { ERROR_RATE_QUERY, usePrometheus } from '../../harness/prometheus.ts';
 import { helmstep } from './helmstep.ts';
 
 const CHECK = `error-rate=${ERROR_RATE_QUERY}<0.5`;

@@ -1,66 +1,29 @@
 /**
  * The health gate's Prometheus checks on a real Prometheus (built by the project, see
- * src/local/prometheus.ts) scraping the test exporter every second. Only this file pays for the
- * Prometheus: it is started here, not by the global setup.
+ * src/local/prometheus.ts) scraping the test exporter every second (test/harness/prometheus.ts):
+ * started by this file, not by the global setup.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GateFailed, PrometheusQueryError } from '../../../src/gate/errors.ts';
 import { pollGate, type GatePoll, type GateState } from '../../../src/gate/evaluate.ts';
 import { gateDeps, gatePoller } from '../../../src/gate/poller.ts';
 import { queryPrometheus } from '../../../src/gate/prometheus.ts';
 import { parseCheck, parseGateSpec, type GateSpec } from '../../../src/gate/spec.ts';
-import { startPrometheus, type LocalPrometheus } from '../../../src/local/prometheus.ts';
+import { startPrometheus } from '../../../src/local/prometheus.ts';
 import type { OrchestrationDeps } from '../../../src/orchestration/deps.ts';
-import { startExporter, type Exporter } from '../../../src/local/exporter.ts';
+import { ERROR_RATE_QUERY, sleep, usePrometheus } from '../../harness/prometheus.ts';
 
 // A 5 s window holds about five 1 s scrapes: the rate follows a change within seconds.
-const ERROR_RATE = 'error-rate=sum(rate(http_errors_total{app="webapp"}[5s])) < 0.01';
+const ERROR_RATE = `error-rate=${ERROR_RATE_QUERY} < 0.01`;
 
-let dir: string;
-let prom: LocalPrometheus;
-let exporter: Exporter;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'helmstep-prometheus-'));
-  exporter = await startExporter({ app: 'webapp', requestRate: 20, errorRate: 0.001 });
-  // Built from its Go module on first use: minutes when the cache is cold.
-  prom = await startPrometheus({ dir, scrapeTargets: [exporter.target], scrapeIntervalSeconds: 1 });
-  // Ready to answer is not yet scraped twice: wait until the rate has a value.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const samples = await queryPrometheus(prom.url, 'sum(rate(http_errors_total{app="webapp"}[5s]))', new Date()).catch(() => []);
-    if (samples.length && !Number.isNaN(samples[0]!.value)) break;
-    if (Date.now() > deadline) throw new Error(`prometheus at ${prom.url} has not scraped ${exporter.target} in 30 s; see ${prom.logFile}`);
-    await sleep(250);
-  }
-}, 30 * 60_000);
-
-afterAll(async () => {
-  await prom?.stop();
-  await exporter?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Sets the error rate and waits until Prometheus's 5 s window shows it (earlier tests' rates gone). */
-async function settleErrorRate(perSecond: number): Promise<void> {
-  exporter.setErrorRate(perSecond);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const [s] = await queryPrometheus(prom.url, 'sum(rate(http_errors_total{app="webapp"}[5s]))', new Date());
-    if (s && Math.abs(s.value - perSecond) < 0.002) return;
-    if (Date.now() > deadline) throw new Error(`the error rate did not settle at ${perSecond}/s within 20 s (last ${s?.value})`);
-    await sleep(250);
-  }
-}
+const prometheus = usePrometheus();
 
 function gate(bakeSeconds: number, checks: string[], extra: { failureLimit?: number; consecutiveErrorLimit?: number } = {}): GateSpec {
-  return parseGateSpec({ bakeSeconds, intervalSeconds: 1, prometheus: { url: prom.url, checks: checks.map((c) => parseCheck(c)), ...extra } });
+  return parseGateSpec({ bakeSeconds, intervalSeconds: 1, prometheus: { url: prometheus.url, checks: checks.map((c) => parseCheck(c)), ...extra } });
 }
 
 /** Polls as the state machine does (a Wait of `seconds`, then the next poll), on the real clock. */
@@ -79,15 +42,15 @@ async function runGate(spec: GateSpec, during?: (poll: GatePoll, i: number) => v
 
 describe('Prometheus checks through a bake time, on a real Prometheus', () => {
   it('the local Prometheus scrapes the exporter every second', async () => {
-    const before = exporter.scrapes;
+    const before = prometheus.exporter.scrapes;
     await sleep(2500);
-    expect(exporter.scrapes - before).toBeGreaterThanOrEqual(2);
-    const up = await queryPrometheus(prom.url, 'up{job="helmstep"}', new Date());
-    expect(up).toEqual([{ labels: { __name__: 'up', instance: exporter.target, job: 'helmstep' }, value: 1 }]);
+    expect(prometheus.exporter.scrapes - before).toBeGreaterThanOrEqual(2);
+    const up = await queryPrometheus(prometheus.url, 'up{job="helmstep"}', new Date());
+    expect(up).toEqual([{ labels: { __name__: 'up', instance: prometheus.exporter.target, job: 'helmstep' }, value: 1 }]);
   });
 
   it('an error rate below its threshold passes after the bake time', async () => {
-    await settleErrorRate(0.001);
+    await prometheus.settleErrorRate(0.001);
     const { last, polls, ms } = await runGate(gate(4, [ERROR_RATE, 'sum(rate(http_requests_total[5s])) > 5']));
     expect(last.status).toBe('passed');
     expect(ms).toBeGreaterThanOrEqual(4000);
@@ -97,12 +60,12 @@ describe('Prometheus checks through a bake time, on a real Prometheus', () => {
   });
 
   it('an error rate raised during the bake fails the gate, naming the check and its value', async () => {
-    await settleErrorRate(0.001);
+    await prometheus.settleErrorRate(0.001);
     const spec = gate(30, [ERROR_RATE]);
     const statuses: string[] = [];
     const { last, ms } = await runGate(spec, (poll, i) => {
       statuses.push(poll.status);
-      if (i === 1) exporter.setErrorRate(0.05);
+      if (i === 1) prometheus.exporter.setErrorRate(0.05);
     });
     expect(statuses.slice(0, 2)).toEqual(['pending', 'pending']);
     expect(last.status).toBe('failed');
@@ -116,13 +79,13 @@ describe('Prometheus checks through a bake time, on a real Prometheus', () => {
   });
 
   it('through the HealthGate’s GatePoller: pending with its state, then GateFailed once the rate is up', async () => {
-    await settleErrorRate(0.001);
+    await prometheus.settleErrorRate(0.001);
     const poller = gatePoller({});
     const spec = gate(30, [ERROR_RATE], { failureLimit: 1 });
     const orch = {} as OrchestrationDeps;
     const first = await poller(orch, spec, undefined, new Date());
     expect(first).toMatchObject({ done: false, seconds: 1, state: { samples: 1, passes: [1], failures: [0] } });
-    exporter.setErrorRate(0.2);
+    prometheus.exporter.setErrorRate(0.2);
     let state = first.state;
     let failed: unknown;
     const failures: number[] = [];
@@ -172,7 +135,7 @@ describe('Prometheus checks through a bake time, on a real Prometheus', () => {
 
   it('a URL that is not Prometheus gives a typed error with the HTTP status', async () => {
     // The exporter's port answers HTTP but is no Prometheus: a 404 without the API's JSON.
-    const err = await queryPrometheus(`http://${exporter.target}`, 'up', new Date(), { timeoutMs: 2000 }).catch((e: unknown) => e);
+    const err = await queryPrometheus(`http://${prometheus.exporter.target}`, 'up', new Date(), { timeoutMs: 2000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrometheusQueryError);
     expect((err as PrometheusQueryError).detail).toBe('HTTP 404: not found: try /metrics\n');
   });

@@ -15,7 +15,7 @@ import type { ProgressEvent } from '../../../src/engine/types.ts';
 import type { StepHandler } from '../../../src/orchestration/handler.ts';
 import { clients, useNamespace, webappChart } from '../../harness/cluster.ts';
 import { engineDeps, expectHelmAgrees, history } from '../engine/harness.ts';
-import { ERROR_RATE_QUERY, usePrometheus } from './gate-prometheus.ts';
+import { ERROR_RATE_QUERY, usePrometheus } from '../../harness/prometheus.ts';
 import { failure, fastOverrides, orchestrationDeps, runDeploy, succeeded, useLeaseDb, type Ran } from './harness.ts';
 
 const ERROR_RATE_CHECK = { name: 'error-rate', query: ERROR_RATE_QUERY, op: '<' as const, threshold: 0.01 };

@@ -1,15 +1,15 @@
 /**
  * A real Prometheus (built by the project, src/local/prometheus.ts) scraping the test exporter
- * every second, for the health-gate tests that go through the state machine or the CLI. Started
+ * every second, for the health-gate tests (the gate's checks, the state machine, the CLI). Started
  * in the test file's beforeAll, stopped in its afterAll.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { queryPrometheus } from '../../../src/gate/prometheus.ts';
-import { startExporter, type Exporter } from '../../../src/local/exporter.ts';
-import { startPrometheus, type LocalPrometheus } from '../../../src/local/prometheus.ts';
+import { queryPrometheus } from '../../src/gate/prometheus.ts';
+import { startExporter, type Exporter } from '../../src/local/exporter.ts';
+import { startPrometheus, type LocalPrometheus } from '../../src/local/prometheus.ts';
 
 /** A 5 s window holds about five 1 s scrapes: the rate follows a change within seconds. */
 export const ERROR_RATE_QUERY = 'sum(rate(http_errors_total{app="webapp"}[5s]))';
@@ -31,7 +31,7 @@ export function usePrometheus(): GatePrometheus {
   let exporter: Exporter | undefined;
   const errorRate = async () => (await queryPrometheus(prom!.url, ERROR_RATE_QUERY, new Date()).catch(() => []))[0]?.value;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'helmstep-gate-prometheus-'));
+    dir = mkdtempSync(join(tmpdir(), 'helmstep-prometheus-'));
     exporter = await startExporter({ app: 'webapp', requestRate: 20, errorRate: 0.001 });
     // Built from its Go module on first use: minutes when the cache is cold.
     prom = await startPrometheus({ dir, scrapeTargets: [exporter.target], scrapeIntervalSeconds: 1 });
