@@ -7,12 +7,12 @@
  * service-discovery plugin (`remove_all_sd`: static targets are all the tests need) and the web
  * UI's assets (the HTTP API is served without them), which shrinks it by about a third.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, contentKey, fillOnce, progress } from './cache.ts';
 import { answers200, freePort, startDaemon } from './daemon.ts';
+import { runGo } from './go.ts';
 
 /** The release the module version in ./prometheus/go.mod stands for (v0.314.0 is 3.14.0). */
 export const PROMETHEUS_VERSION = 'v3.14.0';
@@ -20,23 +20,6 @@ const MODULE_VERSION = 'v0.314.0';
 const BUILD_TAGS = 'remove_all_sd';
 
 const moduleDir = fileURLToPath(new URL('./prometheus', import.meta.url));
-
-function runGo(args: readonly string[], env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('go', args, { cwd: moduleDir, env: { ...process.env, CGO_ENABLED: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT' ? new Error('the Go toolchain (`go`) is not on PATH: install Go 1.26 or newer to build the local Prometheus') : err);
-    });
-    child.on('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`go ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-4000)}`));
-    });
-  });
-}
 
 type Tool = 'prometheus' | 'promtool';
 
@@ -51,9 +34,6 @@ async function ensureTool(tool: Tool, dirName: string): Promise<string> {
     const started = Date.now();
     progress(`building ${tool} ${PROMETHEUS_VERSION} from its Go module into ${dir}`);
     progress('a cold build (module downloads included) takes several minutes on 2 cores; later runs reuse the cache');
-    const beat = setInterval(() => {
-      progress(`  still building ${tool} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    }, 30_000);
     const v = PROMETHEUS_VERSION.slice(1);
     const ldflags = [
       '-s -w',
@@ -61,11 +41,12 @@ async function ensureTool(tool: Tool, dirName: string): Promise<string> {
       `-X github.com/prometheus/common/version.Branch=${MODULE_VERSION}`,
       '-X github.com/prometheus/common/version.BuildUser=helmstep',
     ].join(' ');
-    try {
-      await runGo(['build', '-trimpath', '-tags', BUILD_TAGS, '-ldflags', ldflags, '-o', join(staging, tool), `github.com/prometheus/prometheus/cmd/${tool}`], {});
-    } finally {
-      clearInterval(beat);
-    }
+    await runGo({
+      moduleDir,
+      args: ['build', '-trimpath', '-tags', BUILD_TAGS, '-ldflags', ldflags, '-o', join(staging, tool), `github.com/prometheus/prometheus/cmd/${tool}`],
+      purpose: 'the local Prometheus',
+      heartbeat: `still building ${tool}`,
+    });
     progress(`  ${tool} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
   return join(dir, tool);

@@ -8,35 +8,18 @@
  * HTTPS instead.
  */
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, contentKey, fillOnce, progress } from './cache.ts';
 import { answers200, freePort, startDaemon } from './daemon.ts';
+import { runGo } from './go.ts';
 
 /** The distribution release pinned in ./registry/go.mod. */
 export const REGISTRY_VERSION = 'v3.1.2';
 const PACKAGE = 'github.com/distribution/distribution/v3';
 
 const moduleDir = fileURLToPath(new URL('./registry', import.meta.url));
-
-function runGo(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('go', args, { cwd: moduleDir, env: { ...process.env, CGO_ENABLED: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT' ? new Error('the Go toolchain (`go`) is not on PATH: install Go 1.26 or newer to build the local OCI registry') : err);
-    });
-    child.on('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`go ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-4000)}`));
-    });
-  });
-}
 
 /**
  * The path of the registry binary, built on first use into
@@ -50,15 +33,13 @@ export async function ensureRegistryBinary(): Promise<string> {
     const started = Date.now();
     progress(`building the OCI registry (distribution ${REGISTRY_VERSION}) from its Go module into ${dir}`);
     progress('a cold build (module downloads included) takes a few minutes on 2 cores; later runs reuse the cache');
-    const beat = setInterval(() => {
-      progress(`  still building the registry (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    }, 30_000);
     const ldflags = `-s -w -X ${PACKAGE}/version.version=${REGISTRY_VERSION}`;
-    try {
-      await runGo(['build', '-trimpath', '-ldflags', ldflags, '-o', join(staging, 'registry'), `${PACKAGE}/cmd/registry`]);
-    } finally {
-      clearInterval(beat);
-    }
+    await runGo({
+      moduleDir,
+      args: ['build', '-trimpath', '-ldflags', ldflags, '-o', join(staging, 'registry'), `${PACKAGE}/cmd/registry`],
+      purpose: 'the local OCI registry',
+      heartbeat: 'still building the registry',
+    });
     progress(`  registry built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
   return join(dir, 'registry');

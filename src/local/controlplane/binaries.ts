@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, contentKey, fillOnce, progress } from '../cache.ts';
+import { runGo } from '../go.ts';
 
 /** Versions of the local control plane. The Go module in ./kube pins them; keep them in step. */
 export const KUBERNETES_VERSION = 'v1.34.5';
@@ -61,32 +61,6 @@ const steps: readonly BuildStep[] = [
   },
 ];
 
-function runGo(args: string[], env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Static binaries, as Kubernetes releases are built: no C toolchain needed on the machine.
-    const child = spawn('go', args, {
-      cwd: moduleDir,
-      env: { ...process.env, CGO_ENABLED: '0', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'ENOENT'
-          ? new Error('the Go toolchain (`go`) is not on PATH: install Go 1.26 or newer to build the local control plane')
-          : err,
-      );
-    });
-    child.on('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`go ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-4000)}`));
-    });
-  });
-}
-
 /**
  * Returns the control-plane binaries, building them from their Go modules on first use
  * (5 to 15 minutes cold on 2 cores) into `~/.cache/helmstep/controlplane/<version>-<key>/`.
@@ -106,15 +80,13 @@ export async function ensureControlPlaneBinaries(): Promise<ControlPlaneBinaries
       i++;
       const started = Date.now();
       progress(`  [${i}/${steps.length}] go build ${step.name} ...`);
-      // go is silent while it downloads and compiles: say every 30 s that it is still working.
-      const beat = setInterval(() => {
-        progress(`  [${i}/${steps.length}] still building ${step.name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-      }, 30_000);
-      try {
-        await runGo(step.args(staging), step.env?.(staging) ?? {});
-      } finally {
-        clearInterval(beat);
-      }
+      await runGo({
+        moduleDir,
+        args: step.args(staging),
+        ...(step.env ? { env: step.env(staging) } : {}),
+        purpose: 'the local control plane',
+        heartbeat: `[${i}/${steps.length}] still building ${step.name}`,
+      });
       progress(`  [${i}/${steps.length}] ${step.name} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
   });
