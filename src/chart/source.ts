@@ -57,14 +57,7 @@ export function sourceOptionsOf(o: ChartSourceOptions): ChartSourceOptions {
 /** How messages name the chart: `"web" 1.2.0 from https://charts.example.com`, `oci://…/web 1.2.0`, `./web`. */
 export function describeSource(s: ChartSource): string {
   const version = s.chartVersion ? ` ${s.chartVersion}` : '';
-  switch (sourceKind(s)) {
-    case 'repo':
-      return `"${s.chart}"${version} from ${redactUrl(s.repo ?? '')}`;
-    case 'oci':
-      return `${s.chart}${version}`;
-    case 'local':
-      return `${s.chart}${version}`;
-  }
+  return sourceKind(s) === 'repo' ? `"${s.chart}"${version} from ${redactUrl(s.repo ?? '')}` : `${s.chart}${version}`;
 }
 
 /**
@@ -150,8 +143,7 @@ const UNREACHABLE = /dial tcp|connection refused|no such host|i\/o timeout|conte
 const UNAUTHORIZED = /\b40[13] (Unauthorized|Forbidden)|unauthorized|authentication required|requested access to the resource is denied/i;
 
 /** Reads helm's error text (as helm 4 and 3 print it) for the source it was given. */
-export function diagnose(stderr: string, s: ChartSource): Diagnosis {
-  const text = stderr;
+export function diagnose(text: string, s: ChartSource): Diagnosis {
   const where = sourceKind(s) === 'oci' ? `the registry ${ociHost(s.chart)}` : s.repo ? `the repository ${redactUrl(s.repo)}` : 'the chart path';
   if (/can't read CA file|can't create TLS config/.test(text)) {
     return stop('invalid-source', `caFile must be a readable PEM CA bundle on the machine that renders (in Lambda: a file in the function's bundle or under /tmp)`);
